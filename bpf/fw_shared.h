@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Layouts shared by the XDP firewall (bpf/) and its loader (dataplane/). */
+#ifndef SENTINEL_FW_SHARED_H
+#define SENTINEL_FW_SHARED_H
+
+/*
+ * Kernel code includes vmlinux.h first, user code <linux/types.h>; both give
+ * the __u8..__u64 types used here.  Every struct is padded explicitly so the
+ * two compilers agree on its layout and hash keys have no garbage bytes.
+ */
+
+/* Rule-set generations: one is active, the other is being built. */
+#define FW_GENS 2
+/* Distinct mask tuples per family and generation (the per-packet loop bound). */
+#define FW_MAX_TUPLES 128
+/* Expanded rule entries per family, both generations together. */
+#define FW_MAX_ENTRIES (1u << 21)
+/* Distinct rule ids with counters. */
+#define FW_MAX_RULES 262144
+/* Block-set entries per family. */
+#define BS_MAX_ENTRIES (1u << 21)
+/* Management (anti-lockout) prefixes per family. */
+#define FW_MAX_MGMT   64
+#define FW_MGMT_PORTS 8
+/* Per-interface settings. */
+#define FW_MAX_IFACES 1024
+/* Sources tracked by the reject rate limiter (LRU). */
+#define FW_RJ_SOURCES 65536
+/* Default event ring size in bytes (power of two, page multiple). */
+#define FW_EVENTS_SIZE (8u << 20)
+/* Maximum IPv6 extension headers walked before the packet is malformed. */
+#define FW_MAX_EXTHDRS 8
+
+/* The tuple field holds the generation in its top bit. */
+#define FW_TUPLE_GEN_SHIFT 15
+
+enum fw_action {
+	FW_ACT_ALLOW = 0,
+	FW_ACT_DENY = 1,
+	FW_ACT_LOG = 2, /* pass and emit an event; terminal like the others */
+	FW_ACT_REJECT = 3,
+	FW_ACT__MAX,
+};
+
+/* struct fw_rule_val.flags and struct bs_val.flags */
+#define FW_RF_DRYRUN 0x01 /* deny/reject become "would drop" */
+
+/*
+ * Classification key.  A packet's key is masked by each tuple's mask and the
+ * result looked up in the rule hash.  For ICMP/ICMPv6 sport holds the type
+ * and dport the code; for protocols without ports both are 0, as they are for
+ * non-first fragments (which therefore only match port-less rules).
+ */
+struct fw4_key {
+	__u16 tuple; /* gen << 15 | tuple index; never masked */
+	__u16 vlan;  /* innermost VLAN id, 0 if untagged */
+	__u32 ifindex;
+	__u8 proto;
+	__u8 tcpflags;
+	__u16 sport; /* host byte order */
+	__u16 dport; /* host byte order */
+	__u16 pad;
+	__u32 src; /* network byte order */
+	__u32 dst;
+};
+
+struct fw6_key {
+	__u16 tuple;
+	__u16 vlan;
+	__u32 ifindex;
+	__u8 proto;
+	__u8 tcpflags;
+	__u16 sport;
+	__u16 dport;
+	__u16 pad;
+	__u32 src[4];
+	__u32 dst[4];
+};
+
+/* A tuple: the mask applied to the key, and the best rank stored under it. */
+struct fw4_tuple {
+	struct fw4_key mask;
+	__u32 min_rank;
+	__u32 pad;
+};
+
+struct fw6_tuple {
+	struct fw6_key mask;
+	__u32 min_rank;
+	__u32 pad;
+};
+
+/* Value of a rule entry.  rank orders rules: lower wins. */
+struct fw_rule_val {
+	__u32 rule_id;
+	__u32 rank;
+	__u8 action;
+	__u8 flags;
+	__u16 pad;
+};
+
+/* Per generation: how many tuples each family uses. */
+struct fw_gen_hdr {
+	__u32 ntup4;
+	__u32 ntup6;
+	__u32 nrules;
+	__u32 pad;
+};
+
+enum fw_policy {
+	FW_POLICY_PASS = 0,
+	FW_POLICY_DROP = 1,
+};
+
+/* Global settings (array index 0) and per-interface overrides (hash). */
+struct fw_settings {
+	__u8 default_policy;   /* enum fw_policy */
+	__u8 dry_run;	       /* global dry-run: nothing is dropped */
+	__u8 malformed_policy; /* enum fw_policy for malformed IP packets */
+	__u8 pad;
+	__u32 reject_pps; /* per-source rate of RST/ICMP replies */
+	__u32 reject_burst;
+	__u32 pad2;
+};
+
+struct fw_if_settings {
+	__u8 default_policy;
+	__u8 dry_run;
+	__u16 pad;
+	__u32 pad2;
+};
+
+struct fw_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* Global per-CPU counters, indexed by this enum. */
+enum fw_stat {
+	FW_ST_RX = 0,	  /* every frame seen */
+	FW_ST_PASS,	  /* frames passed (all reasons) */
+	FW_ST_DROP,	  /* frames dropped (all reasons) */
+	FW_ST_TX,	  /* frames answered with XDP_TX (reject) */
+	FW_ST_NON_IP,	  /* passed: not IPv4/IPv6 */
+	FW_ST_MGMT_PASS,  /* passed by the anti-lockout list */
+	FW_ST_BS_DROP,	  /* dropped by a block set */
+	FW_ST_RULE_MATCH, /* a rule matched */
+	FW_ST_DEFAULT_PASS,
+	FW_ST_DEFAULT_DROP,
+	FW_ST_DRYRUN,	 /* would have dropped, passed by dry-run */
+	FW_ST_REJECT_RL, /* reject reply suppressed by the rate limit (dropped) */
+	FW_ST_REJECT_ERR, /* reject reply could not be built (dropped) */
+	FW_ST_EV_SENT,
+	FW_ST_EV_SKIPPED, /* ring above 75% full */
+	FW_ST_EV_FAILED,  /* ring reservation failed */
+	FW_ST_BS_EXPIRED, /* expired block-set entries seen (and removed) */
+	/* Malformed packets, one counter per reason. */
+	FW_ST_BAD_ETH,
+	FW_ST_BAD_VLAN, /* more than two tags, or truncated tag */
+	FW_ST_BAD_IP4,	/* truncated, ihl < 5, version, total length */
+	FW_ST_BAD_IP6,
+	FW_ST_BAD_EXTHDR, /* truncated or too many IPv6 extension headers */
+	FW_ST_BAD_L4,	/* truncated TCP/UDP/ICMP header on a first fragment */
+	FW_ST_FRAGMENT, /* non-first fragments seen (not malformed) */
+	FW_ST__MAX,
+};
+
+/* Block sets: one hash per family, keyed by prefix length and masked address. */
+struct bs4_key {
+	__u32 plen;
+	__u32 addr;
+};
+
+struct bs6_key {
+	__u32 plen;
+	__u32 addr[4];
+};
+
+struct bs_val {
+	__u64 expires_ns; /* CLOCK_BOOTTIME; 0 = never */
+	__u32 source;	  /* who added it: free for user space */
+	__u8 flags;	  /* FW_RF_DRYRUN */
+	__u8 pad[3];
+};
+
+/* Which prefix lengths are present in each block set: bit n = /n. */
+struct bs_plens {
+	__u64 v4;
+	__u64 v6[3];
+};
+
+/* Anti-lockout: LPM key and the ports it opens (none = all ports). */
+struct mgmt4_key {
+	__u32 prefixlen;
+	__u32 addr;
+};
+
+struct mgmt6_key {
+	__u32 prefixlen;
+	__u32 addr[4];
+};
+
+struct mgmt_val {
+	__u16 ports[FW_MGMT_PORTS];
+	__u32 nports;
+};
+
+/* Token bucket of the reject rate limiter, per source address. */
+struct rj_bucket {
+	__u64 last_ns;
+	__u64 tokens; /* scaled by 1e9 / s */
+};
+
+enum fw_ev_type {
+	FW_EV_RULE = 1,	    /* a deny/log/reject rule matched */
+	FW_EV_BLOCKSET = 2, /* a block-set entry matched */
+};
+
+/* struct fw_event.flags */
+#define FW_EVF_DRYRUN	   0x01 /* would have dropped; the packet passed */
+#define FW_EVF_REJECT_SENT 0x02
+#define FW_EVF_REJECT_RL   0x04
+
+/* One ring-buffer event (48 + 32 bytes). */
+struct fw_event {
+	__u64 ts_ns; /* bpf_ktime_get_boot_ns() */
+	__u32 ifindex;
+	__u32 rule_id; /* rule id, or block-set source */
+	__u32 pkt_len;
+	__u8 type;   /* enum fw_ev_type */
+	__u8 action; /* enum fw_action */
+	__u8 flags;  /* FW_EVF_* */
+	__u8 family; /* 4 or 6 */
+	__u8 proto;
+	__u8 tcpflags;
+	__u16 vlan;
+	__u16 sport;
+	__u16 dport;
+	__u32 pad;
+	__u32 src[4]; /* IPv4 in src[0], network byte order */
+	__u32 dst[4];
+};
+
+#endif

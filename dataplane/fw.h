@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The firewall's user-space side: rule compiler, map access, block sets. */
+#ifndef SENTINEL_DP_FW_H
+#define SENTINEL_DP_FW_H
+
+#include <linux/types.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fw_shared.h"
+
+#define FW_ERR_LEN 256
+
+/* An address prefix.  family 0 means "any address of any family". */
+struct fw_cidr {
+	__u8 family; /* 0, 4 or 6 */
+	__u8 plen;
+	__u8 pad[2];
+	__u32 addr[4]; /* network byte order; IPv4 in addr[0] */
+};
+
+struct fw_range {
+	__u16 lo;
+	__u16 hi; /* inclusive; 0-65535 means any */
+};
+
+/* One rule as the operator wrote it. */
+struct fw_rule {
+	__u32 id;	/* 1..UINT32_MAX, unique in a set */
+	__u32 priority; /* lower first; ties keep input order */
+	__u8 action;	/* enum fw_action */
+	__u8 dry_run;	/* deny/reject only count and report */
+	__u8 proto;	/* IP protocol, 0 = any */
+	__u8 tcp_mask;	/* match when (flags & tcp_mask) == tcp_value */
+	__u8 tcp_value;
+	__u8 pad[3];
+	struct fw_cidr src, dst;
+	struct fw_range sport, dport;
+	int vlan;      /* -1 = any, 0 = untagged, 1..4095 */
+	int icmp_type; /* -1 = any */
+	int icmp_code; /* -1 = any */
+	__u32 ifindex; /* 0 = any interface */
+};
+
+/* Sets every field of r to "match anything" (action allow, id 0). */
+void fw_rule_init(struct fw_rule *r);
+
+/* File descriptors of the firewall's maps and programs; -1 when absent. */
+struct fw_maps {
+	int active, gen, tup4, tup6, rules4, rules6, rcnt, stats, set, ifset;
+	int mgmt4, mgmt6, bs4, bs6, bsplen, rjrl, events, sync, synci;
+	int prog; /* sentinel_fw */
+};
+
+struct fw_bpf;
+
+/*
+ * Open and load the firewall object.  With pin_dir, maps are pinned there
+ * (and reused if already pinned: state survives reloads) and the program is
+ * pinned as pin_dir/prog.  Fills *ret_maps; *ret_skel owns the objects.
+ */
+int fw_load(const char *pin_dir, struct fw_bpf **ret_skel,
+	    struct fw_maps *ret_maps);
+void fw_unload(struct fw_bpf *skel);
+
+/* Open everything pinned under pin_dir by fw_load().  Close with fw_maps_close. */
+int fw_maps_open_pinned(const char *pin_dir, struct fw_maps *ret);
+void fw_maps_close(struct fw_maps *m);
+
+/* Attach prog to ifname in XDP mode "native" or "generic" (NULL: native,
+ * falling back to generic); the link is pinned as pin_dir/link_<ifname>.
+ * *ret_mode (optional) receives the mode used. */
+int fw_attach(const struct fw_maps *m, const char *pin_dir, const char *ifname,
+	      const char *mode, const char **ret_mode);
+int fw_detach(const char *pin_dir, const char *ifname);
+
+/* ---- rule sets ---- */
+
+struct fw_set;
+
+/*
+ * Validate and compile rules[0..n) into tuple-space form.  On error returns
+ * -EINVAL (or -E2BIG when a limit is exceeded, -ENOMEM) and writes a message
+ * naming the rule id and field into err.
+ */
+int fw_set_compile(const struct fw_rule *rules, size_t n, struct fw_set **ret,
+		   char *err, size_t errlen);
+void fw_set_free(struct fw_set *s);
+/* Figures of a compiled set: rules, kernel entries and tuples per family. */
+struct fw_set_info {
+	size_t rules, entries4, entries6, tuples4, tuples6;
+};
+void fw_set_info(const struct fw_set *s, struct fw_set_info *ret);
+
+/*
+ * Make s the active rule set: written into the inactive generation, then
+ * activated by one map update.  A packet is judged wholly by the old or
+ * wholly by the new set.  Per-rule counters of ids present in both survive.
+ */
+int fw_set_apply(const struct fw_maps *m, const struct fw_set *s, char *err,
+		 size_t errlen);
+
+/* Wait until no packet can still be using the previous map contents. */
+int fw_sync(const struct fw_maps *m);
+
+/* ---- settings, anti-lockout ---- */
+int fw_settings_get(const struct fw_maps *m, struct fw_settings *ret);
+int fw_settings_set(const struct fw_maps *m, const struct fw_settings *s);
+int fw_if_settings_set(const struct fw_maps *m, __u32 ifindex,
+		       const struct fw_if_settings *s);
+int fw_if_settings_del(const struct fw_maps *m, __u32 ifindex);
+int fw_mgmt_add(const struct fw_maps *m, const struct fw_cidr *c,
+		const __u16 *ports, size_t nports);
+int fw_mgmt_del(const struct fw_maps *m, const struct fw_cidr *c);
+
+/* ---- counters ---- */
+/* Sum the per-CPU global counters into ret[FW_ST__MAX]. */
+int fw_stats_read(const struct fw_maps *m, struct fw_counter *ret);
+int fw_rule_counter(const struct fw_maps *m, __u32 rule_id,
+		    struct fw_counter *ret);
+const char *fw_stat_name(unsigned int idx);
+
+/* ---- block sets ---- */
+/* ttl_ns 0 = never expires. */
+struct bs_entry {
+	struct fw_cidr cidr;
+	__u64 ttl_ns;
+	__u32 source;
+	__u8 flags;
+};
+/* Add or refresh entries (batched); all or nothing per call is not promised
+ * by the kernel, so on error the entries added so far are removed again. */
+int bs_add(const struct fw_maps *m, const struct bs_entry *e, size_t n);
+int bs_del(const struct fw_maps *m, const struct fw_cidr *c);
+/* Remove expired entries and recompute the prefix-length bitmaps.
+ * *ret_removed (optional) counts what was removed. */
+int bs_sweep(const struct fw_maps *m, size_t *ret_removed);
+int bs_count(const struct fw_maps *m, size_t *ret4, size_t *ret6);
+
+/* ---- text forms ---- */
+/* Parse "10.0.0.0/8", "2001:db8::/32", "1.2.3.4" (host prefix), "any". */
+int fw_cidr_parse(const char *s, struct fw_cidr *ret);
+int fw_cidr_format(const struct fw_cidr *c, char *buf, size_t len);
+/*
+ * Parse one rule line: space-separated key=value words.
+ *   id=N prio=N action=allow|deny|log|reject proto=tcp|udp|icmp|icmpv6|N
+ *   src=CIDR dst=CIDR sport=P|P-P dport=P|P-P vlan=N|untagged
+ *   tcp-flags=VALUE/MASK (names fin,syn,rst,psh,ack,urg,ece,cwr joined by ,)
+ *   icmp-type=N icmp-code=N iface=NAME dry-run
+ * Returns 0, 1 for a blank or comment line, or -EINVAL with err naming the
+ * word that is wrong.
+ */
+int fw_rule_parse(const char *line, struct fw_rule *ret, char *err,
+		  size_t errlen);
+/* Read a rules file; *ret is malloc'd.  err names the line. */
+int fw_rules_load_file(const char *path, struct fw_rule **ret, size_t *ret_n,
+		       char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Loads the firewall object, pins its maps, attaches it to interfaces. */
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "fw.h"
+#include "fw.skel.h"
+
+static int pin_path(char *buf, size_t len, const char *dir, const char *name)
+{
+	int n = snprintf(buf, len, "%s/%s", dir, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int mkdir_p(const char *dir)
+{
+	char tmp[PATH_MAX];
+	size_t len = strlen(dir);
+
+	if (len == 0 || len >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	memcpy(tmp, dir, len + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static void maps_from_skel(struct fw_bpf *skel, struct fw_maps *m)
+{
+	m->active = bpf_map__fd(skel->maps.fw_active);
+	m->gen = bpf_map__fd(skel->maps.fw_gen);
+	m->tup4 = bpf_map__fd(skel->maps.fw_tup4);
+	m->tup6 = bpf_map__fd(skel->maps.fw_tup6);
+	m->rules4 = bpf_map__fd(skel->maps.fw_rules4);
+	m->rules6 = bpf_map__fd(skel->maps.fw_rules6);
+	m->rcnt = bpf_map__fd(skel->maps.fw_rcnt);
+	m->stats = bpf_map__fd(skel->maps.fw_stats);
+	m->set = bpf_map__fd(skel->maps.fw_set);
+	m->ifset = bpf_map__fd(skel->maps.fw_ifset);
+	m->mgmt4 = bpf_map__fd(skel->maps.fw_mgmt4);
+	m->mgmt6 = bpf_map__fd(skel->maps.fw_mgmt6);
+	m->bs4 = bpf_map__fd(skel->maps.fw_bs4);
+	m->bs6 = bpf_map__fd(skel->maps.fw_bs6);
+	m->bsplen = bpf_map__fd(skel->maps.fw_bsplen);
+	m->rjrl = bpf_map__fd(skel->maps.fw_rjrl);
+	m->events = bpf_map__fd(skel->maps.fw_events);
+	m->sync = bpf_map__fd(skel->maps.fw_sync);
+	m->synci = bpf_map__fd(skel->maps.fw_synci);
+	m->prog = bpf_program__fd(skel->progs.sentinel_fw);
+}
+
+int fw_load(const char *pin_dir, struct fw_bpf **ret_skel,
+	    struct fw_maps *ret_maps)
+{
+	struct fw_bpf *skel;
+	struct bpf_map *map;
+	char path[PATH_MAX];
+	int err;
+
+	skel = fw_bpf__open();
+	if (!skel)
+		return -errno;
+	if (pin_dir) {
+		err = mkdir_p(pin_dir);
+		if (err)
+			goto fail;
+		bpf_object__for_each_map (map, skel->obj) {
+			/* .rodata is frozen and owned by the program */
+			if (bpf_map__is_internal(map))
+				continue;
+			err = pin_path(path, sizeof(path), pin_dir,
+				       bpf_map__name(map));
+			if (err)
+				goto fail;
+			err = bpf_map__set_pin_path(map, path);
+			if (err)
+				goto fail;
+		}
+	}
+	err = fw_bpf__load(skel);
+	if (err)
+		goto fail;
+	if (pin_dir) {
+		err = pin_path(path, sizeof(path), pin_dir, "prog");
+		if (err)
+			goto fail;
+		unlink(path);
+		err = bpf_program__pin(skel->progs.sentinel_fw, path);
+		if (err)
+			goto fail;
+	}
+	maps_from_skel(skel, ret_maps);
+	*ret_skel = skel;
+	return 0;
+fail:
+	fw_bpf__destroy(skel);
+	return err < 0 ? err : -EINVAL;
+}
+
+void fw_unload(struct fw_bpf *skel)
+{
+	fw_bpf__destroy(skel);
+}
+
+static int xdp_link_create(int prog_fd, int ifindex, __u32 flags)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = flags);
+	int fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &opts);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int fw_attach(const struct fw_maps *m, const char *pin_dir, const char *ifname,
+	      const char *mode, const char **ret_mode)
+{
+	char path[PATH_MAX], name[IF_NAMESIZE + 8];
+	const char *used = "native";
+	int ifindex, fd, err;
+
+	ifindex = if_nametoindex(ifname);
+	if (!ifindex)
+		return -ENODEV;
+	snprintf(name, sizeof(name), "link_%s", ifname);
+	err = pin_path(path, sizeof(path), pin_dir, name);
+	if (err)
+		return err;
+	if (access(path, F_OK) == 0)
+		return -EEXIST;
+
+	if (mode && !strcmp(mode, "generic")) {
+		used = "generic";
+		fd = xdp_link_create(m->prog, ifindex, XDP_FLAGS_SKB_MODE);
+	} else if (mode && strcmp(mode, "native")) {
+		return -EINVAL;
+	} else {
+		fd = xdp_link_create(m->prog, ifindex, XDP_FLAGS_DRV_MODE);
+		if (fd < 0 && !mode) {
+			used = "generic";
+			fd = xdp_link_create(m->prog, ifindex,
+					     XDP_FLAGS_SKB_MODE);
+		}
+	}
+	if (fd < 0)
+		return fd;
+	err = bpf_obj_pin(fd, path);
+	err = err ? -errno : 0;
+	close(fd);
+	if (!err && ret_mode)
+		*ret_mode = used;
+	return err;
+}
+
+int fw_detach(const char *pin_dir, const char *ifname)
+{
+	char path[PATH_MAX], name[IF_NAMESIZE + 8];
+	int fd, err;
+
+	snprintf(name, sizeof(name), "link_%s", ifname);
+	err = pin_path(path, sizeof(path), pin_dir, name);
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	/* detach now, even if someone else still holds the link open */
+	err = bpf_link_detach(fd) ? -errno : 0;
+	close(fd);
+	if (unlink(path))
+		return -errno;
+	return err == -EINVAL ? 0 : err; /* already gone with its device */
+}
+
+struct pinned_map {
+	const char *name;
+	size_t off;
+};
+
+#define PM(n, f)                               \
+	{                                      \
+		n, offsetof(struct fw_maps, f) \
+	}
+static const struct pinned_map pinned_maps[] = {
+	PM("fw_active", active), PM("fw_gen", gen),
+	PM("fw_tup4", tup4),	 PM("fw_tup6", tup6),
+	PM("fw_rules4", rules4), PM("fw_rules6", rules6),
+	PM("fw_rcnt", rcnt),	 PM("fw_stats", stats),
+	PM("fw_set", set),	 PM("fw_ifset", ifset),
+	PM("fw_mgmt4", mgmt4),	 PM("fw_mgmt6", mgmt6),
+	PM("fw_bs4", bs4),	 PM("fw_bs6", bs6),
+	PM("fw_bsplen", bsplen), PM("fw_rjrl", rjrl),
+	PM("fw_events", events), PM("fw_sync", sync),
+	PM("fw_synci", synci),	 PM("prog", prog),
+};
+
+void fw_maps_close(struct fw_maps *m)
+{
+	for (size_t i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]);
+	     i++) {
+		int *fd = (int *)((char *)m + pinned_maps[i].off);
+
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
+}
+
+int fw_maps_open_pinned(const char *pin_dir, struct fw_maps *ret)
+{
+	char path[PATH_MAX];
+	int err;
+
+	for (size_t i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]);
+	     i++)
+		*(int *)((char *)ret + pinned_maps[i].off) = -1;
+	for (size_t i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]);
+	     i++) {
+		int *fd = (int *)((char *)ret + pinned_maps[i].off);
+
+		err = pin_path(path, sizeof(path), pin_dir,
+			       pinned_maps[i].name);
+		if (err)
+			goto fail;
+		*fd = bpf_obj_get(path);
+		if (*fd < 0) {
+			err = -errno;
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	fw_maps_close(ret);
+	return err;
+}

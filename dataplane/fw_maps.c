@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Settings, anti-lockout prefixes and counters in the firewall's maps. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "fw.h"
+
+static const char *const stat_names[FW_ST__MAX] = {
+	[FW_ST_RX] = "rx",
+	[FW_ST_PASS] = "pass",
+	[FW_ST_DROP] = "drop",
+	[FW_ST_TX] = "tx",
+	[FW_ST_NON_IP] = "non_ip",
+	[FW_ST_MGMT_PASS] = "mgmt_pass",
+	[FW_ST_BS_DROP] = "bs_drop",
+	[FW_ST_RULE_MATCH] = "rule_match",
+	[FW_ST_DEFAULT_PASS] = "default_pass",
+	[FW_ST_DEFAULT_DROP] = "default_drop",
+	[FW_ST_DRYRUN] = "dry_run",
+	[FW_ST_REJECT_RL] = "reject_ratelimited",
+	[FW_ST_REJECT_ERR] = "reject_error",
+	[FW_ST_EV_SENT] = "events_sent",
+	[FW_ST_EV_SKIPPED] = "events_skipped",
+	[FW_ST_EV_FAILED] = "events_failed",
+	[FW_ST_BS_EXPIRED] = "bs_expired",
+	[FW_ST_BAD_ETH] = "bad_eth",
+	[FW_ST_BAD_VLAN] = "bad_vlan",
+	[FW_ST_BAD_IP4] = "bad_ip4",
+	[FW_ST_BAD_IP6] = "bad_ip6",
+	[FW_ST_BAD_EXTHDR] = "bad_exthdr",
+	[FW_ST_BAD_L4] = "bad_l4",
+	[FW_ST_FRAGMENT] = "fragment",
+};
+
+const char *fw_stat_name(unsigned int idx)
+{
+	return idx < FW_ST__MAX ? stat_names[idx] : NULL;
+}
+
+static int update(int fd, const void *key, const void *val, __u64 flags)
+{
+	return bpf_map_update_elem(fd, key, val, flags) ? -errno : 0;
+}
+
+int fw_sync(const struct fw_maps *m)
+{
+	__u32 zero = 0;
+
+	/* the kernel waits for a grace period on every map-in-map update */
+	return update(m->sync, &zero, &m->synci, BPF_ANY);
+}
+
+int fw_settings_get(const struct fw_maps *m, struct fw_settings *ret)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(m->set, &zero, ret) ? -errno : 0;
+}
+
+int fw_settings_set(const struct fw_maps *m, const struct fw_settings *s)
+{
+	__u32 zero = 0;
+
+	if (s->default_policy > FW_POLICY_DROP ||
+	    s->malformed_policy > FW_POLICY_DROP || s->dry_run > 1)
+		return -EINVAL;
+	return update(m->set, &zero, s, BPF_ANY);
+}
+
+int fw_if_settings_set(const struct fw_maps *m, __u32 ifindex,
+		       const struct fw_if_settings *s)
+{
+	if (!ifindex || s->default_policy > FW_POLICY_DROP || s->dry_run > 1)
+		return -EINVAL;
+	return update(m->ifset, &ifindex, s, BPF_ANY);
+}
+
+int fw_if_settings_del(const struct fw_maps *m, __u32 ifindex)
+{
+	return bpf_map_delete_elem(m->ifset, &ifindex) ? -errno : 0;
+}
+
+static int mgmt_key(const struct fw_cidr *c, void *k4, void *k6, int *fd,
+		    const struct fw_maps *m, void **key)
+{
+	if (c->family == 4) {
+		struct mgmt4_key *k = k4;
+
+		if (c->plen > 32)
+			return -EINVAL;
+		k->prefixlen = c->plen;
+		k->addr = c->addr[0];
+		*fd = m->mgmt4;
+		*key = k;
+		return 0;
+	}
+	if (c->family == 6) {
+		struct mgmt6_key *k = k6;
+
+		if (c->plen > 128)
+			return -EINVAL;
+		k->prefixlen = c->plen;
+		memcpy(k->addr, c->addr, 16);
+		*fd = m->mgmt6;
+		*key = k;
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
+int fw_mgmt_add(const struct fw_maps *m, const struct fw_cidr *c,
+		const __u16 *ports, size_t nports)
+{
+	struct mgmt4_key k4 = {};
+	struct mgmt6_key k6 = {};
+	struct mgmt_val v = {};
+	void *key;
+	int fd, err;
+
+	if (nports > FW_MGMT_PORTS)
+		return -E2BIG;
+	err = mgmt_key(c, &k4, &k6, &fd, m, &key);
+	if (err)
+		return err;
+	for (size_t i = 0; i < nports; i++)
+		v.ports[i] = ports[i];
+	v.nports = nports;
+	return update(fd, key, &v, BPF_ANY);
+}
+
+int fw_mgmt_del(const struct fw_maps *m, const struct fw_cidr *c)
+{
+	struct mgmt4_key k4 = {};
+	struct mgmt6_key k6 = {};
+	void *key;
+	int fd, err;
+
+	err = mgmt_key(c, &k4, &k6, &fd, m, &key);
+	if (err)
+		return err;
+	return bpf_map_delete_elem(fd, key) ? -errno : 0;
+}
+
+/* Sum a per-CPU struct fw_counter value. */
+static int percpu_sum(int fd, const void *key, struct fw_counter *ret)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct fw_counter *vals;
+	int err = 0;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, key, vals)) {
+		err = -errno;
+		goto out;
+	}
+	memset(ret, 0, sizeof(*ret));
+	for (int i = 0; i < ncpu; i++) {
+		ret->packets += vals[i].packets;
+		ret->bytes += vals[i].bytes;
+	}
+out:
+	free(vals);
+	return err;
+}
+
+int fw_stats_read(const struct fw_maps *m, struct fw_counter *ret)
+{
+	for (__u32 i = 0; i < FW_ST__MAX; i++) {
+		int err = percpu_sum(m->stats, &i, &ret[i]);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int fw_rule_counter(const struct fw_maps *m, __u32 rule_id,
+		    struct fw_counter *ret)
+{
+	return percpu_sum(m->rcnt, &rule_id, ret);
+}
