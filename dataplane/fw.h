@@ -92,6 +92,28 @@ struct fw_set_info {
 };
 void fw_set_info(const struct fw_set *s, struct fw_set_info *ret);
 
+/* The fields a rule matches on, as parsed from one packet. */
+struct fw_pkt_fields {
+	__u8 family; /* 4 or 6 */
+	__u8 proto;
+	__u8 tcpflags;
+	__u8 pad;
+	__u16 vlan;  /* 0 = untagged */
+	__u16 sport; /* host order; ICMP type */
+	__u16 dport; /* host order; ICMP code */
+	__u16 pad2;
+	__u32 ifindex;
+	__u32 src[4]; /* network byte order */
+	__u32 dst[4];
+};
+
+/*
+ * Classify p against s in user space exactly as the XDP program does.
+ * Returns 1 and fills *ret with the winning entry, or 0 for no match.
+ */
+int fw_set_classify(const struct fw_set *s, const struct fw_pkt_fields *p,
+		    struct fw_rule_val *ret);
+
 /*
  * Make s the active rule set: written into the inactive generation, then
  * activated by one map update.  A packet is judged wholly by the old or

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -503,6 +504,81 @@ void fw_set_info(const struct fw_set *s, struct fw_set_info *ret)
 	ret->entries6 = s->e6.n;
 	ret->tuples4 = s->ntup4;
 	ret->tuples6 = s->ntup6;
+}
+
+static const struct fw_rule_val *entries_find(const struct entries *e,
+					      const void *key)
+{
+	size_t slot;
+
+	if (!e->nslots)
+		return NULL;
+	slot = hash_bytes(key, e->ksize) & (e->nslots - 1);
+	while (e->slots[slot]) {
+		__u32 i = e->slots[slot] - 1;
+
+		if (!memcmp((char *)e->keys + i * e->ksize, key, e->ksize))
+			return &e->vals[i];
+		slot = (slot + 1) & (e->nslots - 1);
+	}
+	return NULL;
+}
+
+int fw_set_classify(const struct fw_set *s, const struct fw_pkt_fields *p,
+		    struct fw_rule_val *ret)
+{
+	__u32 best = UINT32_MAX;
+
+	if (p->family == 4) {
+		for (size_t i = 0; i < s->ntup4 && s->tup4[i].min_rank < best;
+		     i++) {
+			const struct fw4_key *m = &s->tup4[i].mask;
+			const struct fw_rule_val *v;
+			struct fw4_key k = {
+				.tuple = i,
+				.vlan = p->vlan & m->vlan,
+				.ifindex = p->ifindex & m->ifindex,
+				.proto = p->proto & m->proto,
+				.tcpflags = p->tcpflags & m->tcpflags,
+				.sport = p->sport & m->sport,
+				.dport = p->dport & m->dport,
+				.src = p->src[0] & m->src,
+				.dst = p->dst[0] & m->dst,
+			};
+
+			v = entries_find(&s->e4, &k);
+			if (v && v->rank < best) {
+				best = v->rank;
+				*ret = *v;
+			}
+		}
+	} else {
+		for (size_t i = 0; i < s->ntup6 && s->tup6[i].min_rank < best;
+		     i++) {
+			const struct fw6_key *m = &s->tup6[i].mask;
+			const struct fw_rule_val *v;
+			struct fw6_key k = {
+				.tuple = i,
+				.vlan = p->vlan & m->vlan,
+				.ifindex = p->ifindex & m->ifindex,
+				.proto = p->proto & m->proto,
+				.tcpflags = p->tcpflags & m->tcpflags,
+				.sport = p->sport & m->sport,
+				.dport = p->dport & m->dport,
+			};
+
+			for (int w = 0; w < 4; w++) {
+				k.src[w] = p->src[w] & m->src[w];
+				k.dst[w] = p->dst[w] & m->dst[w];
+			}
+			v = entries_find(&s->e6, &k);
+			if (v && v->rank < best) {
+				best = v->rank;
+				*ret = *v;
+			}
+		}
+	}
+	return best != UINT32_MAX;
 }
 
 /* ---- activation ---- */
