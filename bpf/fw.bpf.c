@@ -54,6 +54,14 @@ struct {
 	__type(value, struct fw_rule_val);
 } fw_rules6 SEC(".maps");
 
+/* Candidates after the first under a key, FW_CHAIN_GEN per generation. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FW_GENS *FW_CHAIN_GEN);
+	__type(key, __u32);
+	__type(value, struct fw_rule_val);
+} fw_chain SEC(".maps");
+
 /* Per-rule counters, keyed by rule id; created by user space only. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -309,92 +317,148 @@ static __always_inline int mgmt_match(struct pkt *p)
 /*
  * Tuple-space search.  Tuples are sorted by the best rank stored under them,
  * so the walk stops as soon as no remaining tuple can beat the best match.
+ * Each probe that hits walks a rank-sorted chain of at most FW_CHAIN_MAX
+ * candidates and keeps the first one whose remaining fields match.
  */
-__noinline int classify4(struct pkt *p, __u32 ifindex, __u32 gen, __u32 ntup,
-			 struct fw_rule_val *best)
+struct cls {
+	struct pkt *p;
+	__u32 ifindex;
+	__u32 gen;
+	__u32 ntup;
+	__u32 best_rank;
+	struct fw_rule_val best;
+};
+
+static __always_inline int prefix_ok(const __u32 *a, const __u32 *pfx,
+				     __u32 plen, int words)
 {
-	struct fw4_key pk = {};
-	__u32 i, best_rank = 0xffffffff;
+	for (int w = 0; w < words; w++) {
+		__u32 bits = plen > 32 * w ? plen - 32 * w : 0;
 
-	if (!p || !best)
-		return 0;
-	pk.vlan = p->vlan;
-	pk.ifindex = ifindex;
-	pk.proto = p->proto;
-	pk.tcpflags = p->tcpflags;
-	pk.sport = p->sport;
-	pk.dport = p->dport;
-	pk.src = p->src[0];
-	pk.dst = p->dst[0];
-	gen &= 1;
-	for (i = 0; i < FW_MAX_TUPLES; i++) {
-		struct fw_rule_val *v;
-		struct fw4_tuple *t;
-		struct fw4_key k;
-		__u32 idx = gen * FW_MAX_TUPLES + i;
-
-		if (i >= ntup)
-			break;
-		t = bpf_map_lookup_elem(&fw_tup4, &idx);
-		if (!t || t->min_rank >= best_rank)
-			break;
-		k.tuple = gen << FW_TUPLE_GEN_SHIFT | i;
-		k.vlan = pk.vlan & t->mask.vlan;
-		k.ifindex = pk.ifindex & t->mask.ifindex;
-		k.proto = pk.proto & t->mask.proto;
-		k.tcpflags = pk.tcpflags & t->mask.tcpflags;
-		k.sport = pk.sport & t->mask.sport;
-		k.dport = pk.dport & t->mask.dport;
-		k.pad = 0;
-		k.src = pk.src & t->mask.src;
-		k.dst = pk.dst & t->mask.dst;
-		v = bpf_map_lookup_elem(&fw_rules4, &k);
-		if (v && v->rank < best_rank) {
-			best_rank = v->rank;
-			*best = *v;
-		}
+		if ((a[w] & mask32(bits)) != pfx[w])
+			return 0;
 	}
-	return best_rank != 0xffffffff;
+	return 1;
 }
 
-__noinline int classify6(struct pkt *p, __u32 ifindex, __u32 gen, __u32 ntup,
-			 struct fw_rule_val *best)
+static __always_inline int cand_ok(const struct fw_rule_val *c, struct pkt *p,
+				   int words)
 {
-	__u32 i, j, best_rank = 0xffffffff;
+	if (p->sport < c->sport_lo || p->sport > c->sport_hi ||
+	    p->dport < c->dport_lo || p->dport > c->dport_hi)
+		return 0;
+	if ((p->tcpflags & c->tcp_mask) != c->tcp_value)
+		return 0;
+	return prefix_ok(p->src, c->src, c->src_plen, words) &&
+	       prefix_ok(p->dst, c->dst, c->dst_plen, words);
+}
+
+static __always_inline void chain_walk(struct cls *c, struct fw_rule_val *v,
+				       int words)
+{
+	for (__u32 j = 0; j < FW_CHAIN_MAX; j++) {
+		__u32 idx;
+
+		if (v->rank >= c->best_rank)
+			return;
+		if (cand_ok(v, c->p, words)) {
+			c->best_rank = v->rank;
+			c->best = *v;
+			return;
+		}
+		if (!v->next)
+			return;
+		idx = v->next - 1;
+		v = bpf_map_lookup_elem(&fw_chain, &idx);
+		if (!v)
+			return;
+	}
+}
+
+static long tuple4_cb(__u32 i, struct cls *c)
+{
+	__u32 idx = c->gen * FW_MAX_TUPLES + i;
+	struct pkt *p = c->p;
+	struct fw_rule_val *v;
+	struct fw4_tuple *t;
+	struct fw4_key k;
+
+	if (i >= c->ntup)
+		return 1;
+	t = bpf_map_lookup_elem(&fw_tup4, &idx);
+	if (!t || t->min_rank >= c->best_rank)
+		return 1;
+	k.tuple = c->gen << FW_TUPLE_GEN_SHIFT | i;
+	k.vlan = p->vlan & t->mask.vlan;
+	k.ifindex = c->ifindex & t->mask.ifindex;
+	k.proto = p->proto & t->mask.proto;
+	k.pad0 = 0;
+	k.sport = p->sport & t->mask.sport;
+	k.dport = p->dport & t->mask.dport;
+	k.pad = 0;
+	k.src = p->src[0] & t->mask.src;
+	k.dst = p->dst[0] & t->mask.dst;
+	v = bpf_map_lookup_elem(&fw_rules4, &k);
+	if (v)
+		chain_walk(c, v, 1);
+	return 0;
+}
+
+static long tuple6_cb(__u32 i, struct cls *c)
+{
+	__u32 idx = c->gen * FW_MAX_TUPLES + i;
+	struct pkt *p = c->p;
+	struct fw_rule_val *v;
+	struct fw6_tuple *t;
+	struct fw6_key k;
+
+	if (i >= c->ntup)
+		return 1;
+	t = bpf_map_lookup_elem(&fw_tup6, &idx);
+	if (!t || t->min_rank >= c->best_rank)
+		return 1;
+	k.tuple = c->gen << FW_TUPLE_GEN_SHIFT | i;
+	k.vlan = p->vlan & t->mask.vlan;
+	k.ifindex = c->ifindex & t->mask.ifindex;
+	k.proto = p->proto & t->mask.proto;
+	k.pad0 = 0;
+	k.sport = p->sport & t->mask.sport;
+	k.dport = p->dport & t->mask.dport;
+	k.pad = 0;
+	for (int j = 0; j < 4; j++) {
+		k.src[j] = p->src[j] & t->mask.src[j];
+		k.dst[j] = p->dst[j] & t->mask.dst[j];
+	}
+	v = bpf_map_lookup_elem(&fw_rules6, &k);
+	if (v)
+		chain_walk(c, v, 4);
+	return 0;
+}
+
+/* Classify p; returns 1 and fills *best on a match. */
+__noinline int classify(struct pkt *p, __u32 ifindex, __u32 gen, __u32 ntup,
+			struct fw_rule_val *best)
+{
+	struct cls c = {
+		.p = p,
+		.ifindex = ifindex,
+		.gen = gen & 1,
+		.ntup = ntup,
+		.best_rank = 0xffffffff,
+	};
 
 	if (!p || !best)
 		return 0;
-	gen &= 1;
-	for (i = 0; i < FW_MAX_TUPLES; i++) {
-		struct fw_rule_val *v;
-		struct fw6_tuple *t;
-		struct fw6_key k;
-		__u32 idx = gen * FW_MAX_TUPLES + i;
-
-		if (i >= ntup)
-			break;
-		t = bpf_map_lookup_elem(&fw_tup6, &idx);
-		if (!t || t->min_rank >= best_rank)
-			break;
-		k.tuple = gen << FW_TUPLE_GEN_SHIFT | i;
-		k.vlan = p->vlan & t->mask.vlan;
-		k.ifindex = ifindex & t->mask.ifindex;
-		k.proto = p->proto & t->mask.proto;
-		k.tcpflags = p->tcpflags & t->mask.tcpflags;
-		k.sport = p->sport & t->mask.sport;
-		k.dport = p->dport & t->mask.dport;
-		k.pad = 0;
-		for (j = 0; j < 4; j++) {
-			k.src[j] = p->src[j] & t->mask.src[j];
-			k.dst[j] = p->dst[j] & t->mask.dst[j];
-		}
-		v = bpf_map_lookup_elem(&fw_rules6, &k);
-		if (v && v->rank < best_rank) {
-			best_rank = v->rank;
-			*best = *v;
-		}
-	}
-	return best_rank != 0xffffffff;
+	if (ntup > FW_MAX_TUPLES)
+		ntup = FW_MAX_TUPLES;
+	if (p->family == 4)
+		bpf_loop(ntup, tuple4_cb, &c, 0);
+	else
+		bpf_loop(ntup, tuple6_cb, &c, 0);
+	if (c.best_rank == 0xffffffff)
+		return 0;
+	*best = c.best;
+	return 1;
 }
 
 static __always_inline void emit_event(struct pkt *p, __u32 ifindex, __u8 type,
@@ -473,12 +537,18 @@ static __always_inline int reject_eligible(struct pkt *p)
 	return p->proto == IPPROTO_UDP_;
 }
 
-static __always_inline int do_reject(struct xdp_md *ctx, struct pkt *p,
-				     struct fw_settings *s, __u8 *evflags)
+/*
+ * Answer p with a RST or an ICMP unreachable if allowed; returns the XDP
+ * verdict.  Global, so its frame buffer is not on the caller's stack.
+ */
+__noinline int do_reject(struct xdp_md *ctx, struct pkt *p,
+			 struct fw_settings *s, __u8 *evflags)
 {
 	struct rj_frame f;
 	int err;
 
+	if (!ctx || !p || !s || !evflags)
+		return XDP_DROP;
 	if (!reject_eligible(p) ||
 	    (p->family == 4 && (p->dst[0] == 0xffffffff ||
 				(bpf_ntohl(p->dst[0]) >> 28) == 0xe)) ||
@@ -523,7 +593,7 @@ int sentinel_fw(struct xdp_md *ctx)
 	__u32 ifindex = ctx->ingress_ifindex, zero = 0, gen;
 	struct fw_if_settings *ifs;
 	struct fw_settings *s;
-	struct fw_rule_val rv;
+	struct fw_rule_val rv = {};
 	struct fw_gen_hdr *gh;
 	struct bs_val bv;
 	struct pkt p = {};
@@ -580,10 +650,8 @@ int sentinel_fw(struct xdp_md *ctx)
 	gh = bpf_map_lookup_elem(&fw_gen, &gen);
 	if (!gh)
 		return verdict(pol, p.len);
-	if (p.family == 4)
-		matched = classify4(&p, ifindex, gen, gh->ntup4, &rv);
-	else
-		matched = classify6(&p, ifindex, gen, gh->ntup6, &rv);
+	matched = classify(&p, ifindex, gen,
+			   p.family == 4 ? gh->ntup4 : gh->ntup6, &rv);
 	if (!matched) {
 		if (pol == FW_POLICY_DROP && dry) {
 			stat_add(FW_ST_DRYRUN, p.len);

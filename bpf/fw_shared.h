@@ -13,8 +13,11 @@
 #define FW_GENS 2
 /* Distinct mask tuples per family and generation (the per-packet loop bound). */
 #define FW_MAX_TUPLES 128
-/* Expanded rule entries per family, both generations together. */
+/* Expanded rule entries (hash keys) per family, both generations together. */
 #define FW_MAX_ENTRIES (1u << 21)
+/* Candidates walked under one key, and chain slots per generation. */
+#define FW_CHAIN_MAX 16
+#define FW_CHAIN_GEN (1u << 17)
 /* Distinct rule ids with counters. */
 #define FW_MAX_RULES 262144
 /* Block-set entries per family. */
@@ -47,16 +50,19 @@ enum fw_action {
 
 /*
  * Classification key.  A packet's key is masked by each tuple's mask and the
- * result looked up in the rule hash.  For ICMP/ICMPv6 sport holds the type
- * and dport the code; for protocols without ports both are 0, as they are for
- * non-first fragments (which therefore only match port-less rules).
+ * result looked up in the rule hash; the value found heads a short chain of
+ * candidate rules that check what the key does not (port ranges, TCP flags,
+ * the exact prefix when the tuple's prefix was relaxed).  For ICMP/ICMPv6
+ * sport holds the type and dport the code; for protocols without ports both
+ * are 0, as they are for non-first fragments (which therefore only match
+ * port-less rules).
  */
 struct fw4_key {
 	__u16 tuple; /* gen << 15 | tuple index; never masked */
 	__u16 vlan;  /* innermost VLAN id, 0 if untagged */
 	__u32 ifindex;
 	__u8 proto;
-	__u8 tcpflags;
+	__u8 pad0;
 	__u16 sport; /* host byte order */
 	__u16 dport; /* host byte order */
 	__u16 pad;
@@ -69,7 +75,7 @@ struct fw6_key {
 	__u16 vlan;
 	__u32 ifindex;
 	__u8 proto;
-	__u8 tcpflags;
+	__u8 pad0;
 	__u16 sport;
 	__u16 dport;
 	__u16 pad;
@@ -90,13 +96,25 @@ struct fw6_tuple {
 	__u32 pad;
 };
 
-/* Value of a rule entry.  rank orders rules: lower wins. */
+/*
+ * A candidate rule: the value of a rule entry, and an element of the chain
+ * array.  rank orders rules (lower wins); a chain is sorted by rank.
+ */
 struct fw_rule_val {
 	__u32 rule_id;
 	__u32 rank;
 	__u8 action;
 	__u8 flags;
+	__u8 tcp_mask; /* match when (flags & tcp_mask) == tcp_value */
+	__u8 tcp_value;
+	__u8 src_plen; /* exact prefixes, checked when the tuple relaxed them */
+	__u8 dst_plen;
 	__u16 pad;
+	__u16 sport_lo, sport_hi; /* inclusive ranges */
+	__u16 dport_lo, dport_hi;
+	__u32 next;   /* fw_chain index + 1 of the next candidate, 0 = last */
+	__u32 src[4]; /* network byte order, masked; IPv4 in [0] */
+	__u32 dst[4];
 };
 
 /* Per generation: how many tuples each family uses. */

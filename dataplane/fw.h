@@ -47,7 +47,8 @@ void fw_rule_init(struct fw_rule *r);
 
 /* File descriptors of the firewall's maps and programs; -1 when absent. */
 struct fw_maps {
-	int active, gen, tup4, tup6, rules4, rules6, rcnt, stats, set, ifset;
+	int active, gen, tup4, tup6, rules4, rules6, chain, rcnt, stats, set,
+		ifset;
 	int mgmt4, mgmt6, bs4, bs6, bsplen, rjrl, events, sync, synci;
 	int prog; /* sentinel_fw */
 };

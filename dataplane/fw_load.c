@@ -52,6 +52,7 @@ static void maps_from_skel(struct fw_bpf *skel, struct fw_maps *m)
 	m->tup6 = bpf_map__fd(skel->maps.fw_tup6);
 	m->rules4 = bpf_map__fd(skel->maps.fw_rules4);
 	m->rules6 = bpf_map__fd(skel->maps.fw_rules6);
+	m->chain = bpf_map__fd(skel->maps.fw_chain);
 	m->rcnt = bpf_map__fd(skel->maps.fw_rcnt);
 	m->stats = bpf_map__fd(skel->maps.fw_stats);
 	m->set = bpf_map__fd(skel->maps.fw_set);
@@ -202,13 +203,14 @@ static const struct pinned_map pinned_maps[] = {
 	PM("fw_active", active), PM("fw_gen", gen),
 	PM("fw_tup4", tup4),	 PM("fw_tup6", tup6),
 	PM("fw_rules4", rules4), PM("fw_rules6", rules6),
-	PM("fw_rcnt", rcnt),	 PM("fw_stats", stats),
-	PM("fw_set", set),	 PM("fw_ifset", ifset),
-	PM("fw_mgmt4", mgmt4),	 PM("fw_mgmt6", mgmt6),
-	PM("fw_bs4", bs4),	 PM("fw_bs6", bs6),
-	PM("fw_bsplen", bsplen), PM("fw_rjrl", rjrl),
-	PM("fw_events", events), PM("fw_sync", sync),
-	PM("fw_synci", synci),	 PM("prog", prog),
+	PM("fw_chain", chain),	 PM("fw_rcnt", rcnt),
+	PM("fw_stats", stats),	 PM("fw_set", set),
+	PM("fw_ifset", ifset),	 PM("fw_mgmt4", mgmt4),
+	PM("fw_mgmt6", mgmt6),	 PM("fw_bs4", bs4),
+	PM("fw_bs6", bs6),	 PM("fw_bsplen", bsplen),
+	PM("fw_rjrl", rjrl),	 PM("fw_events", events),
+	PM("fw_sync", sync),	 PM("fw_synci", synci),
+	PM("prog", prog),
 };
 
 void fw_maps_close(struct fw_maps *m)

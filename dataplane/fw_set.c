@@ -18,11 +18,15 @@
 #define FW_GEN_ENTRIES (FW_MAX_ENTRIES / FW_GENS)
 #define BATCH	       8192
 
+/* Unique hash keys of one family, each heading a chain of candidates. */
 struct entries {
-	void *keys;		  /* owned; ksize bytes each */
-	struct fw_rule_val *vals; /* owned */
+	void *keys;   /* owned; ksize bytes each */
+	__u32 *head;  /* owned; per key: index of the first candidate */
+	__u32 *tail;  /* owned; per key: index of the last candidate */
+	__u8 *len;    /* owned; per key: chain length */
+	__u8 *closed; /* owned; per key: an unconditional candidate ends it */
 	size_t n, cap, ksize;
-	__u32 *slots; /* owned; open-addressing index (entry + 1) for dedup */
+	__u32 *slots; /* owned; open-addressing index (key + 1) */
 	size_t nslots;
 };
 
@@ -33,6 +37,9 @@ struct fw_set {
 	struct fw6_tuple tup6[FW_MAX_TUPLES];
 	size_t ntup4, ntup6;
 	struct entries e4, e6;
+	/* owned; every candidate; next = index + 1 in this array, 0 = last */
+	struct fw_rule_val *cands;
+	size_t ncands, capcands;
 };
 
 struct vm {
@@ -187,229 +194,395 @@ static __u64 hash_bytes(const void *p, size_t n)
 static int entries_grow(struct entries *e)
 {
 	size_t cap = e->cap ? e->cap * 2 : 1024;
-	void *keys;
-	struct fw_rule_val *vals;
-	__u32 *slots;
+	void *p;
 
-	keys = realloc(e->keys, cap * e->ksize);
-	if (!keys)
+	if (!(p = realloc(e->keys, cap * e->ksize)))
 		return -ENOMEM;
-	e->keys = keys;
-	vals = realloc(e->vals, cap * sizeof(*vals));
-	if (!vals)
+	e->keys = p;
+	if (!(p = realloc(e->head, cap * sizeof(*e->head))))
 		return -ENOMEM;
-	e->vals = vals;
-	slots = calloc(cap * 2, sizeof(*slots));
-	if (!slots)
+	e->head = p;
+	if (!(p = realloc(e->tail, cap * sizeof(*e->tail))))
+		return -ENOMEM;
+	e->tail = p;
+	if (!(p = realloc(e->len, cap)))
+		return -ENOMEM;
+	e->len = p;
+	if (!(p = realloc(e->closed, cap)))
+		return -ENOMEM;
+	e->closed = p;
+	if (!(p = calloc(cap * 2, sizeof(*e->slots))))
 		return -ENOMEM;
 	free(e->slots);
-	e->slots = slots;
+	e->slots = p;
 	e->nslots = cap * 2;
 	e->cap = cap;
-	/* rehash */
 	for (size_t i = 0; i < e->n; i++) {
-		size_t s =
+		size_t slot =
 			hash_bytes((char *)e->keys + i * e->ksize, e->ksize) &
 			(e->nslots - 1);
 
-		while (e->slots[s])
-			s = (s + 1) & (e->nslots - 1);
-		e->slots[s] = i + 1;
+		while (e->slots[slot])
+			slot = (slot + 1) & (e->nslots - 1);
+		e->slots[slot] = i + 1;
 	}
 	return 0;
 }
 
-/* Add key/val unless the same key is there already (the earlier rank wins). */
-static int entries_add(struct entries *e, const void *key,
-		       const struct fw_rule_val *val)
+/* Index of key in e, or -1; *ret_slot is where it would go. */
+static long entries_find(const struct entries *e, const void *key,
+			 size_t *ret_slot)
 {
-	size_t s;
-	int err;
+	size_t slot;
 
-	if (e->n + 1 > e->cap) {
-		err = entries_grow(e);
-		if (err)
-			return err;
+	if (!e->nslots)
+		return -1;
+	slot = hash_bytes(key, e->ksize) & (e->nslots - 1);
+	while (e->slots[slot]) {
+		__u32 i = e->slots[slot] - 1;
+
+		if (!memcmp((char *)e->keys + i * e->ksize, key, e->ksize))
+			return i;
+		slot = (slot + 1) & (e->nslots - 1);
 	}
-	s = hash_bytes(key, e->ksize) & (e->nslots - 1);
-	while (e->slots[s]) {
-		if (!memcmp((char *)e->keys + (e->slots[s] - 1) * e->ksize, key,
-			    e->ksize))
-			return 0;
-		s = (s + 1) & (e->nslots - 1);
-	}
-	memcpy((char *)e->keys + e->n * e->ksize, key, e->ksize);
-	e->vals[e->n] = *val;
-	e->slots[s] = ++e->n;
-	return 0;
+	if (ret_slot)
+		*ret_slot = slot;
+	return -1;
 }
 
 static void entries_free(struct entries *e)
 {
 	free(e->keys);
-	free(e->vals);
+	free(e->head);
+	free(e->tail);
+	free(e->len);
+	free(e->closed);
 	free(e->slots);
 }
 
-/* Find or add the tuple of this mask; *ret its index. */
-static int tuple4(struct fw_set *s, const struct fw4_key *mask, __u32 rank,
-		  __u16 *ret)
+static int cand_new(struct fw_set *s, const struct fw_rule_val *c, __u32 *ret)
 {
-	for (size_t i = s->ntup4; i-- > 0;)
-		if (!memcmp(&s->tup4[i].mask, mask, sizeof(*mask))) {
-			*ret = i;
-			return 0;
-		}
-	if (s->ntup4 == FW_MAX_TUPLES)
-		return -E2BIG;
-	s->tup4[s->ntup4].mask = *mask;
-	s->tup4[s->ntup4].min_rank = rank; /* rules come in rank order */
-	*ret = s->ntup4++;
+	if (s->ncands == s->capcands) {
+		size_t cap = s->capcands ? s->capcands * 2 : 1024;
+		struct fw_rule_val *p = realloc(s->cands, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		s->cands = p;
+		s->capcands = cap;
+	}
+	s->cands[s->ncands] = *c;
+	s->cands[s->ncands].next = 0;
+	*ret = s->ncands++;
 	return 0;
 }
 
-static int tuple6(struct fw_set *s, const struct fw6_key *mask, __u32 rank,
-		  __u16 *ret)
+/*
+ * Append candidate c to the chain under key (rules arrive in rank order, so
+ * chains stay sorted).  uncond: c matches whatever the key matches, so
+ * nothing after it can win.  Returns 0 (added, or skipped as unreachable),
+ * -ENOSPC when the chain is full, -ENOMEM.
+ */
+static int chain_add(struct fw_set *s, struct entries *e, const void *key,
+		     const struct fw_rule_val *c, bool uncond)
 {
-	for (size_t i = s->ntup6; i-- > 0;)
-		if (!memcmp(&s->tup6[i].mask, mask, sizeof(*mask))) {
-			*ret = i;
+	size_t slot = 0;
+	long i = entries_find(e, key, &slot);
+	__u32 ci;
+	int err;
+
+	if (i >= 0) {
+		if (e->closed[i])
 			return 0;
-		}
-	if (s->ntup6 == FW_MAX_TUPLES)
-		return -E2BIG;
-	s->tup6[s->ntup6].mask = *mask;
-	s->tup6[s->ntup6].min_rank = rank;
-	*ret = s->ntup6++;
+		if (e->len[i] >= FW_CHAIN_MAX)
+			return -ENOSPC;
+		err = cand_new(s, c, &ci);
+		if (err)
+			return err;
+		s->cands[e->tail[i]].next = ci + 1;
+		e->tail[i] = ci;
+		e->len[i]++;
+		e->closed[i] = uncond;
+		return 0;
+	}
+	if (e->n + 1 > e->cap) {
+		err = entries_grow(e);
+		if (err)
+			return err;
+		entries_find(e, key, &slot);
+	}
+	err = cand_new(s, c, &ci);
+	if (err)
+		return err;
+	memcpy((char *)e->keys + e->n * e->ksize, key, e->ksize);
+	e->head[e->n] = e->tail[e->n] = ci;
+	e->len[e->n] = 1;
+	e->closed[e->n] = uncond;
+	e->slots[slot] = ++e->n;
 	return 0;
 }
 
-/* The match fields shared by both families, as mask and value. */
-struct common {
-	__u16 vlan, vlan_m;
-	__u32 ifindex, ifindex_m;
-	__u8 proto, proto_m, tcp, tcp_m;
+/* A key of either family before it is laid out (addresses in 4 words). */
+struct gkey {
+	__u16 vlan;
+	__u32 ifindex;
+	__u8 proto;
+	__u16 sport, dport;
+	__u32 src[4], dst[4];
 };
+
+static void gkey_layout(int fam, const struct gkey *g, void *out)
+{
+	if (fam == 4) {
+		struct fw4_key *k = out;
+
+		memset(k, 0, sizeof(*k));
+		k->vlan = g->vlan;
+		k->ifindex = g->ifindex;
+		k->proto = g->proto;
+		k->sport = g->sport;
+		k->dport = g->dport;
+		k->src = g->src[0];
+		k->dst = g->dst[0];
+	} else {
+		struct fw6_key *k = out;
+
+		memset(k, 0, sizeof(*k));
+		k->vlan = g->vlan;
+		k->ifindex = g->ifindex;
+		k->proto = g->proto;
+		k->sport = g->sport;
+		k->dport = g->dport;
+		memcpy(k->src, g->src, 16);
+		memcpy(k->dst, g->dst, 16);
+	}
+}
+
+/* Find or add the tuple of this mask (laid out); returns its index. */
+static int tuple_find(struct fw_set *s, int fam, const void *mask, __u32 rank)
+{
+	size_t *n = fam == 4 ? &s->ntup4 : &s->ntup6;
+
+	for (size_t i = *n; i-- > 0;) {
+		const void *m = fam == 4 ? (const void *)&s->tup4[i].mask
+					 : (const void *)&s->tup6[i].mask;
+
+		if (!memcmp(m, mask,
+			    fam == 4 ? sizeof(struct fw4_key)
+				     : sizeof(struct fw6_key)))
+			return i;
+	}
+	if (*n == FW_MAX_TUPLES)
+		return -E2BIG;
+	/* rules come in rank order: the first rank seen is the tuple's best */
+	if (fam == 4) {
+		memcpy(&s->tup4[*n].mask, mask, sizeof(struct fw4_key));
+		s->tup4[*n].min_rank = rank;
+	} else {
+		memcpy(&s->tup6[*n].mask, mask, sizeof(struct fw6_key));
+		s->tup6[*n].min_rank = rank;
+	}
+	return (*n)++;
+}
+
+/* Prefix lengths a tuple may relax a rule's prefix to (TupleMerge-style). */
+static unsigned int relax(int fam, unsigned int plen)
+{
+	static const __u8 a4[] = {32, 24, 16, 8, 0};
+	static const __u8 a6[] = {128, 64, 56, 48, 32, 16, 0};
+	const __u8 *a = fam == 4 ? a4 : a6;
+
+	for (int i = 0;; i++)
+		if (a[i] <= plen)
+			return a[i];
+}
+
+/* What one placement of a rule puts into the key: port value/mask pairs. */
+struct placement {
+	unsigned int src_plen, dst_plen; /* prefix lengths in the key */
+	struct vm sp, dp;
+};
+
+static int place(struct fw_set *s, int fam, const struct fw_rule *r,
+		 const struct fw_rule_val *cand, const struct placement *pl)
+{
+	struct entries *e = fam == 4 ? &s->e4 : &s->e6;
+	union {
+		struct fw4_key k4;
+		struct fw6_key k6;
+	} mk, kk;
+	struct gkey m = {
+		.vlan = r->vlan >= 0 ? 0x0fff : 0,
+		.ifindex = r->ifindex ? 0xffffffff : 0,
+		.proto = r->proto ? 0xff : 0,
+		.sport = pl->sp.m,
+		.dport = pl->dp.m,
+	};
+	struct gkey k = {
+		.vlan = r->vlan >= 0 ? r->vlan : 0,
+		.ifindex = r->ifindex,
+		.proto = r->proto,
+		.sport = pl->sp.v,
+		.dport = pl->dp.v,
+	};
+	struct fw_cidr sc = r->src, dc = r->dst;
+	bool uncond;
+	int t;
+
+	sc.plen = sc.family ? pl->src_plen : 0;
+	dc.plen = dc.family ? pl->dst_plen : 0;
+	mask_addr(m.src, &sc, 4);
+	mask_addr(m.dst, &dc, 4);
+	for (int w = 0; w < 4; w++) {
+		k.src[w] = r->src.addr[w] & m.src[w];
+		k.dst[w] = r->dst.addr[w] & m.dst[w];
+	}
+	gkey_layout(fam, &m, &mk);
+	gkey_layout(fam, &k, &kk);
+	t = tuple_find(s, fam, &mk, cand->rank);
+	if (t < 0)
+		return t;
+	if (fam == 4)
+		kk.k4.tuple = t;
+	else
+		kk.k6.tuple = t;
+	/* the key already checks every port the candidate accepts? */
+	uncond = !cand->tcp_mask && sc.plen == cand->src_plen &&
+		 dc.plen == cand->dst_plen &&
+		 (pl->sp.m == 0xffff ||
+		  (cand->sport_lo == 0 && cand->sport_hi == 0xffff) ||
+		  (pl->sp.v >= cand->sport_lo &&
+		   (__u32)pl->sp.v + (__u16)~pl->sp.m <= cand->sport_hi)) &&
+		 (pl->dp.m == 0xffff ||
+		  (cand->dport_lo == 0 && cand->dport_hi == 0xffff) ||
+		  (pl->dp.v >= cand->dport_lo &&
+		   (__u32)pl->dp.v + (__u16)~pl->dp.m <= cand->dport_hi));
+	return chain_add(s, e, &kk, cand, uncond);
+}
+
+/* Key value/mask for a port field: exact in the key, otherwise checked by
+ * the candidate (mask 0). */
+static struct vm port_key(const struct fw_range *r)
+{
+	struct vm v = {0, 0};
+
+	if (r->lo == r->hi) {
+		v.v = r->lo;
+		v.m = 0xffff;
+	}
+	return v;
+}
+
+/*
+ * Place one rule of one family.  First under relaxed prefixes with port
+ * ranges in the candidate; if that chain is full, under its exact prefixes;
+ * if that is full too, with port ranges split into prefixes in the key.
+ */
+static int expand_family(struct fw_set *s, int fam, const struct fw_rule *r,
+			 const struct fw_rule_val *cand, char *err,
+			 size_t errlen)
+{
+	struct fw_range sr = r->sport, dr = r->dport;
+	unsigned int sp = r->src.family ? r->src.plen : 0;
+	unsigned int dp = r->dst.family ? r->dst.plen : 0;
+	struct placement pl;
+	struct vm sv[32], dv[32];
+	size_t nsv, ndv;
+	int rc;
+
+	if (r->proto == 1 || r->proto == 58) {
+		sr.lo = r->icmp_type >= 0 ? r->icmp_type : 0;
+		sr.hi = r->icmp_type >= 0 ? r->icmp_type : 0xffff;
+		dr.lo = r->icmp_code >= 0 ? r->icmp_code : 0;
+		dr.hi = r->icmp_code >= 0 ? r->icmp_code : 0xffff;
+	}
+	pl.sp = port_key(&sr);
+	pl.dp = port_key(&dr);
+	pl.src_plen = relax(fam, sp);
+	pl.dst_plen = relax(fam, dp);
+	rc = place(s, fam, r, cand, &pl);
+	if (rc == -ENOSPC && (pl.src_plen != sp || pl.dst_plen != dp)) {
+		pl.src_plen = sp;
+		pl.dst_plen = dp;
+		rc = place(s, fam, r, cand, &pl);
+	}
+	if (rc == -ENOSPC) {
+		pl.src_plen = sp;
+		pl.dst_plen = dp;
+		nsv = range_split(&sr, sv);
+		ndv = range_split(&dr, dv);
+		rc = 0;
+		for (size_t i = 0; i < nsv && !rc; i++)
+			for (size_t j = 0; j < ndv && !rc; j++) {
+				pl.sp = sv[i];
+				pl.dp = dv[j];
+				rc = place(s, fam, r, cand, &pl);
+			}
+	}
+	if (rc == -E2BIG)
+		return fail(
+			err, errlen, rc,
+			"rule %u: more than %d distinct IPv%d match shapes (tuples) in the set",
+			r->id, FW_MAX_TUPLES, fam);
+	if (rc == -ENOSPC)
+		return fail(
+			err, errlen, -E2BIG,
+			"rule %u: more than %d rules with the same addresses, protocol and ports differ only in TCP flags",
+			r->id, FW_CHAIN_MAX);
+	if (rc)
+		return fail(err, errlen, rc, "rule %u: %s", r->id,
+			    strerror(-rc));
+	return 0;
+}
 
 static int expand(struct fw_set *s, const struct fw_rule *r, __u32 rank,
 		  char *err, size_t errlen)
 {
-	struct vm sp[32], dp[32];
-	size_t nsp, ndp;
-	struct common c = {
-		.vlan = r->vlan >= 0 ? r->vlan : 0,
-		.vlan_m = r->vlan >= 0 ? 0x0fff : 0,
-		.ifindex = r->ifindex,
-		.ifindex_m = r->ifindex ? 0xffffffff : 0,
-		.proto = r->proto,
-		.proto_m = r->proto ? 0xff : 0,
-		.tcp = r->tcp_value,
-		.tcp_m = r->tcp_mask,
-	};
-	struct fw_rule_val val = {
+	struct fw_rule_val cand = {
 		.rule_id = r->id,
 		.rank = rank,
 		.action = r->action,
 		.flags = r->dry_run ? FW_RF_DRYRUN : 0,
+		.tcp_mask = r->tcp_mask,
+		.tcp_value = r->tcp_value,
+		.src_plen = r->src.family ? r->src.plen : 0,
+		.dst_plen = r->dst.family ? r->dst.plen : 0,
+		.sport_lo = r->sport.lo,
+		.sport_hi = r->sport.hi,
+		.dport_lo = r->dport.lo,
+		.dport_hi = r->dport.hi,
 	};
 	bool v4, v6;
-	int ret;
+	int rc = 0;
 
 	if (r->proto == 1 || r->proto == 58) {
-		/* ICMP type and code live in the port fields */
-		sp[0].v = r->icmp_type >= 0 ? r->icmp_type : 0;
-		sp[0].m = r->icmp_type >= 0 ? 0xffff : 0;
-		dp[0].v = r->icmp_code >= 0 ? r->icmp_code : 0;
-		dp[0].m = r->icmp_code >= 0 ? 0xffff : 0;
-		nsp = ndp = 1;
-	} else {
-		nsp = range_split(&r->sport, sp);
-		ndp = range_split(&r->dport, dp);
+		cand.sport_lo = r->icmp_type >= 0 ? r->icmp_type : 0;
+		cand.sport_hi = r->icmp_type >= 0 ? r->icmp_type : 0xffff;
+		cand.dport_lo = r->icmp_code >= 0 ? r->icmp_code : 0;
+		cand.dport_hi = r->icmp_code >= 0 ? r->icmp_code : 0xffff;
 	}
+	memcpy(cand.src, r->src.addr, 16);
+	memcpy(cand.dst, r->dst.addr, 16);
 	v4 = r->src.family == 4 || r->dst.family == 4 || r->proto == 1;
 	v6 = r->src.family == 6 || r->dst.family == 6 || r->proto == 58;
 	if (!v4 && !v6)
 		v4 = v6 = true;
-
-	for (size_t i = 0; i < nsp; i++) {
-		for (size_t j = 0; j < ndp; j++) {
-			if (v4) {
-				struct fw4_key m = {
-					.vlan = c.vlan_m,
-					.ifindex = c.ifindex_m,
-					.proto = c.proto_m,
-					.tcpflags = c.tcp_m,
-					.sport = sp[i].m,
-					.dport = dp[j].m,
-				};
-				struct fw4_key k = {
-					.vlan = c.vlan,
-					.ifindex = c.ifindex,
-					.proto = c.proto,
-					.tcpflags = c.tcp,
-					.sport = sp[i].v,
-					.dport = dp[j].v,
-				};
-
-				mask_addr(&m.src, &r->src, 1);
-				mask_addr(&m.dst, &r->dst, 1);
-				k.src = r->src.addr[0] & m.src;
-				k.dst = r->dst.addr[0] & m.dst;
-				ret = tuple4(s, &m, rank, &k.tuple);
-				if (ret)
-					return fail(
-						err, errlen, ret,
-						"rule %u: more than %d distinct IPv4 match shapes (tuples) in the set",
-						r->id, FW_MAX_TUPLES);
-				ret = entries_add(&s->e4, &k, &val);
-				if (ret)
-					return fail(err, errlen, ret,
-						    "rule %u: out of memory",
-						    r->id);
-			}
-			if (v6) {
-				struct fw6_key m = {
-					.vlan = c.vlan_m,
-					.ifindex = c.ifindex_m,
-					.proto = c.proto_m,
-					.tcpflags = c.tcp_m,
-					.sport = sp[i].m,
-					.dport = dp[j].m,
-				};
-				struct fw6_key k = {
-					.vlan = c.vlan,
-					.ifindex = c.ifindex,
-					.proto = c.proto,
-					.tcpflags = c.tcp,
-					.sport = sp[i].v,
-					.dport = dp[j].v,
-				};
-
-				mask_addr(m.src, &r->src, 4);
-				mask_addr(m.dst, &r->dst, 4);
-				for (int w = 0; w < 4; w++) {
-					k.src[w] = r->src.addr[w] & m.src[w];
-					k.dst[w] = r->dst.addr[w] & m.dst[w];
-				}
-				ret = tuple6(s, &m, rank, &k.tuple);
-				if (ret)
-					return fail(
-						err, errlen, ret,
-						"rule %u: more than %d distinct IPv6 match shapes (tuples) in the set",
-						r->id, FW_MAX_TUPLES);
-				ret = entries_add(&s->e6, &k, &val);
-				if (ret)
-					return fail(err, errlen, ret,
-						    "rule %u: out of memory",
-						    r->id);
-			}
-		}
-	}
+	if (v4)
+		rc = expand_family(s, 4, r, &cand, err, errlen);
+	if (!rc && v6)
+		rc = expand_family(s, 6, r, &cand, err, errlen);
+	if (rc)
+		return rc;
 	if (s->e4.n > FW_GEN_ENTRIES || s->e6.n > FW_GEN_ENTRIES)
 		return fail(
 			err, errlen, -E2BIG,
-			"rule %u: the set expands to more than %u kernel entries per family",
+			"rule %u: the set needs more than %u kernel entries per family",
 			r->id, FW_GEN_ENTRIES);
+	if (s->ncands - s->e4.n - s->e6.n > FW_CHAIN_GEN)
+		return fail(
+			err, errlen, -E2BIG,
+			"rule %u: the set needs more than %u chained candidates",
+			r->id, FW_CHAIN_GEN);
 	return 0;
 }
 
@@ -441,6 +614,7 @@ void fw_set_free(struct fw_set *s)
 	free(s->ids);
 	entries_free(&s->e4);
 	entries_free(&s->e6);
+	free(s->cands);
 	free(s);
 }
 
@@ -506,75 +680,89 @@ void fw_set_info(const struct fw_set *s, struct fw_set_info *ret)
 	ret->tuples6 = s->ntup6;
 }
 
-static const struct fw_rule_val *entries_find(const struct entries *e,
-					      const void *key)
+static bool prefix_ok(const __u32 *a, const __u32 *pfx, unsigned int plen)
 {
-	size_t slot;
+	struct fw_cidr c = {.family = 6, .plen = plen};
+	__u32 m[4];
 
-	if (!e->nslots)
-		return NULL;
-	slot = hash_bytes(key, e->ksize) & (e->nslots - 1);
-	while (e->slots[slot]) {
-		__u32 i = e->slots[slot] - 1;
+	mask_addr(m, &c, 4);
+	for (int w = 0; w < 4; w++)
+		if ((a[w] & m[w]) != pfx[w])
+			return false;
+	return true;
+}
 
-		if (!memcmp((char *)e->keys + i * e->ksize, key, e->ksize))
-			return &e->vals[i];
-		slot = (slot + 1) & (e->nslots - 1);
-	}
-	return NULL;
+static bool cand_ok(const struct fw_rule_val *c, const struct fw_pkt_fields *p)
+{
+	return p->sport >= c->sport_lo && p->sport <= c->sport_hi &&
+	       p->dport >= c->dport_lo && p->dport <= c->dport_hi &&
+	       (p->tcpflags & c->tcp_mask) == c->tcp_value &&
+	       prefix_ok(p->src, c->src, c->src_plen) &&
+	       prefix_ok(p->dst, c->dst, c->dst_plen);
 }
 
 int fw_set_classify(const struct fw_set *s, const struct fw_pkt_fields *p,
 		    struct fw_rule_val *ret)
 {
-	__u32 best = UINT32_MAX;
+	const struct entries *e = p->family == 4 ? &s->e4 : &s->e6;
+	size_t ntup = p->family == 4 ? s->ntup4 : s->ntup6;
+	__u32 best = UINT32_MAX, src[4] = {}, dst[4] = {};
+	struct gkey g;
 
-	if (p->family == 4) {
-		for (size_t i = 0; i < s->ntup4 && s->tup4[i].min_rank < best;
-		     i++) {
-			const struct fw4_key *m = &s->tup4[i].mask;
-			const struct fw_rule_val *v;
-			struct fw4_key k = {
-				.tuple = i,
-				.vlan = p->vlan & m->vlan,
-				.ifindex = p->ifindex & m->ifindex,
-				.proto = p->proto & m->proto,
-				.tcpflags = p->tcpflags & m->tcpflags,
-				.sport = p->sport & m->sport,
-				.dport = p->dport & m->dport,
-				.src = p->src[0] & m->src,
-				.dst = p->dst[0] & m->dst,
-			};
+	/* IPv4 addresses live in word 0 only */
+	memcpy(src, p->src, p->family == 4 ? 4 : 16);
+	memcpy(dst, p->dst, p->family == 4 ? 4 : 16);
+	for (size_t i = 0; i < ntup; i++) {
+		union {
+			struct fw4_key k4;
+			struct fw6_key k6;
+		} k;
+		const __u32 *ms, *md;
+		const struct fw4_key *m4 = &s->tup4[i].mask;
+		const struct fw6_key *m6 = &s->tup6[i].mask;
+		__u32 min_rank = p->family == 4 ? s->tup4[i].min_rank
+						: s->tup6[i].min_rank;
+		long idx;
 
-			v = entries_find(&s->e4, &k);
-			if (v && v->rank < best) {
-				best = v->rank;
-				*ret = *v;
-			}
+		if (min_rank >= best)
+			break;
+		g.vlan = p->vlan & (p->family == 4 ? m4->vlan : m6->vlan);
+		g.ifindex = p->ifindex &
+			    (p->family == 4 ? m4->ifindex : m6->ifindex);
+		g.proto = p->proto & (p->family == 4 ? m4->proto : m6->proto);
+		g.sport = p->sport & (p->family == 4 ? m4->sport : m6->sport);
+		g.dport = p->dport & (p->family == 4 ? m4->dport : m6->dport);
+		ms = p->family == 4 ? &m4->src : m6->src;
+		md = p->family == 4 ? &m4->dst : m6->dst;
+		memset(g.src, 0, sizeof(g.src));
+		memset(g.dst, 0, sizeof(g.dst));
+		for (int w = 0; w < (p->family == 4 ? 1 : 4); w++) {
+			g.src[w] = src[w] & ms[w];
+			g.dst[w] = dst[w] & md[w];
 		}
-	} else {
-		for (size_t i = 0; i < s->ntup6 && s->tup6[i].min_rank < best;
-		     i++) {
-			const struct fw6_key *m = &s->tup6[i].mask;
-			const struct fw_rule_val *v;
-			struct fw6_key k = {
-				.tuple = i,
-				.vlan = p->vlan & m->vlan,
-				.ifindex = p->ifindex & m->ifindex,
-				.proto = p->proto & m->proto,
-				.tcpflags = p->tcpflags & m->tcpflags,
-				.sport = p->sport & m->sport,
-				.dport = p->dport & m->dport,
-			};
+		gkey_layout(p->family, &g, &k);
+		if (p->family == 4)
+			k.k4.tuple = i;
+		else
+			k.k6.tuple = i;
+		idx = entries_find(e, &k, NULL);
+		if (idx < 0)
+			continue;
+		/* the same walk as the XDP program's chain_walk() */
+		for (__u32 c = e->head[idx] + 1, j = 0; c && j < FW_CHAIN_MAX;
+		     c = s->cands[c - 1].next, j++) {
+			const struct fw_rule_val *v = &s->cands[c - 1];
+			struct fw_pkt_fields q = *p;
 
-			for (int w = 0; w < 4; w++) {
-				k.src[w] = p->src[w] & m->src[w];
-				k.dst[w] = p->dst[w] & m->dst[w];
-			}
-			v = entries_find(&s->e6, &k);
-			if (v && v->rank < best) {
+			if (v->rank >= best)
+				break;
+			memcpy(q.src, src, 16);
+			memcpy(q.dst, dst, 16);
+			if (cand_ok(v, &q)) {
 				best = v->rank;
 				*ret = *v;
+				ret->next = 0;
+				break;
 			}
 		}
 	}
@@ -633,27 +821,75 @@ out:
 	return err;
 }
 
-static int write_entries(int fd, const struct entries *e, __u32 gen)
+/*
+ * Write one family's keys (with generation gen) and their chains.  Chain
+ * slots are handed out from *chain_pos, relative to gen's region.
+ */
+static int write_entries(const struct fw_maps *m, const struct fw_set *s,
+			 int fam, __u32 gen, __u32 *chain_pos)
 {
-	char *keys;
+	const struct entries *e = fam == 4 ? &s->e4 : &s->e6;
+	int fd = fam == 4 ? m->rules4 : m->rules6;
+	__u32 base = gen * FW_CHAIN_GEN, cidx[BATCH];
+	struct fw_rule_val *vals = NULL, cvals[BATCH];
+	char *keys = NULL;
+	__u32 nc = 0, cnt;
 	int err = 0;
 
-	if (!e->n)
-		return 0;
 	keys = malloc(BATCH * e->ksize);
-	if (!keys)
-		return -ENOMEM;
+	vals = malloc(BATCH * sizeof(*vals));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
 	for (size_t i = 0; i < e->n && !err; i += BATCH) {
-		__u32 cnt = e->n - i < BATCH ? e->n - i : BATCH;
-
+		cnt = e->n - i < BATCH ? e->n - i : BATCH;
 		memcpy(keys, (char *)e->keys + i * e->ksize, cnt * e->ksize);
-		for (__u32 j = 0; j < cnt; j++)
+		for (__u32 j = 0; j < cnt && !err; j++) {
+			__u32 c = e->head[i + j];
+			struct fw_rule_val *prev = &vals[j];
+
 			*(__u16 *)(keys + j * e->ksize) |=
 				gen << FW_TUPLE_GEN_SHIFT;
-		if (bpf_map_update_batch(fd, keys, e->vals + i, &cnt, NULL))
+			vals[j] = s->cands[c];
+			vals[j].next = 0;
+			/* whole chains only: a flushed slot is never relinked */
+			if (nc > BATCH - FW_CHAIN_MAX) {
+				cnt = nc;
+				if (bpf_map_update_batch(m->chain, cidx, cvals,
+							 &cnt, NULL)) {
+					err = -errno;
+					break;
+				}
+				nc = 0;
+			}
+			/* the rest of the chain goes into fw_chain */
+			for (c = s->cands[c].next; c;
+			     c = s->cands[c - 1].next) {
+				if (*chain_pos >= FW_CHAIN_GEN) {
+					err = -E2BIG;
+					break;
+				}
+				cidx[nc] = base + *chain_pos;
+				cvals[nc] = s->cands[c - 1];
+				cvals[nc].next = 0;
+				prev->next = base + *chain_pos + 1;
+				prev = &cvals[nc];
+				(*chain_pos)++;
+				nc++;
+			}
+		}
+		cnt = e->n - i < BATCH ? e->n - i : BATCH;
+		if (!err && bpf_map_update_batch(fd, keys, vals, &cnt, NULL))
 			err = -errno;
 	}
+	cnt = nc;
+	if (!err && nc &&
+	    bpf_map_update_batch(m->chain, cidx, cvals, &cnt, NULL))
+		err = -errno;
+out:
 	free(keys);
+	free(vals);
 	return err;
 }
 
@@ -717,7 +953,7 @@ int fw_set_apply(const struct fw_maps *m, const struct fw_set *s, char *err,
 		.ntup6 = s->ntup6,
 		.nrules = s->nrules,
 	};
-	__u32 zero = 0, cur = 0, next;
+	__u32 zero = 0, cur = 0, next, chain_pos = 0;
 	int rc;
 
 	if (bpf_map_lookup_elem(m->active, &zero, &cur))
@@ -759,9 +995,9 @@ int fw_set_apply(const struct fw_maps *m, const struct fw_set *s, char *err,
 			rc = -errno;
 	}
 	if (!rc)
-		rc = write_entries(m->rules4, &s->e4, next);
+		rc = write_entries(m, s, 4, next, &chain_pos);
 	if (!rc)
-		rc = write_entries(m->rules6, &s->e6, next);
+		rc = write_entries(m, s, 6, next, &chain_pos);
 	if (!rc && bpf_map_update_elem(m->gen, &next, &hdr, BPF_ANY))
 		rc = -errno;
 	if (rc) {

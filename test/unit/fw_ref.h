@@ -157,13 +157,13 @@ static inline void ref_random_rule(__u64 *s, __u32 id, struct fw_rule *r)
 		if (ref_rand(s) % 8 == 0)
 			r->sport.lo = r->sport.hi = 1000 + ref_rand(s) % 4;
 	}
-	if (r->proto == 6 && ref_rand(s) % 8 == 0) {
+	if (r->proto == 6 && ref_rand(s) % 4 == 0) {
 		r->tcp_mask = 0x12;
 		r->tcp_value = (ref_rand(s) % 2) ? 0x02 : 0x12;
 	}
 	if ((r->proto == 1 || r->proto == 58) && ref_rand(s) % 2)
 		r->icmp_type = r->proto == 1 ? 8 : 128;
-	if (ref_rand(s) % 10 == 0)
+	if (ref_rand(s) % 6 == 0)
 		r->vlan = ref_rand(s) % 3;
 }
 
