@@ -55,8 +55,14 @@ struct fw_maps {
 
 struct fw_bpf;
 
+/* Settings of a freshly loaded firewall (pinned settings are adopted). */
+#define FW_REJECT_PPS 100
+#define FW_REJECT_BURST 50
+
 /*
- * Open and load the firewall object.  With pin_dir, maps are pinned there
+ * Open and load the firewall object.  New maps get the default settings:
+ * default policy pass, malformed packets dropped, FW_REJECT_PPS replies per
+ * second per source.  With pin_dir, maps are pinned there
  * (and reused if already pinned: state survives reloads) and the program is
  * pinned as pin_dir/prog.  Fills *ret_maps; *ret_skel owns the objects.
  */

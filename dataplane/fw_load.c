@@ -2,6 +2,7 @@
 /* Loads the firewall object, pins its maps, attaches it to interfaces. */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -72,9 +73,17 @@ static void maps_from_skel(struct fw_bpf *skel, struct fw_maps *m)
 int fw_load(const char *pin_dir, struct fw_bpf **ret_skel,
 	    struct fw_maps *ret_maps)
 {
+	struct fw_settings defaults = {
+		.default_policy = FW_POLICY_PASS,
+		.malformed_policy = FW_POLICY_DROP,
+		.reject_pps = FW_REJECT_PPS,
+		.reject_burst = FW_REJECT_BURST,
+	};
 	struct fw_bpf *skel;
 	struct bpf_map *map;
 	char path[PATH_MAX];
+	bool fresh = true;
+	__u32 zero = 0;
 	int err;
 
 	skel = fw_bpf__open();
@@ -95,6 +104,9 @@ int fw_load(const char *pin_dir, struct fw_bpf **ret_skel,
 			err = bpf_map__set_pin_path(map, path);
 			if (err)
 				goto fail;
+			if (!strcmp(bpf_map__name(map), "fw_set") &&
+			    access(path, F_OK) == 0)
+				fresh = false; /* adopt the running settings */
 		}
 	}
 	err = fw_bpf__load(skel);
@@ -110,6 +122,11 @@ int fw_load(const char *pin_dir, struct fw_bpf **ret_skel,
 			goto fail;
 	}
 	maps_from_skel(skel, ret_maps);
+	if (fresh && bpf_map_update_elem(ret_maps->set, &zero, &defaults,
+					 BPF_ANY)) {
+		err = -errno;
+		goto fail;
+	}
 	*ret_skel = skel;
 	return 0;
 fail:
