@@ -38,28 +38,57 @@ struct {
 	__type(value, struct fw6_tuple);
 } fw_tup6 SEC(".maps");
 
-struct {
+/*
+ * The inner map definitions name struct fw_rule_val only through pointers;
+ * this object makes clang emit the whole type into BTF.
+ */
+struct fw_rule_val fw_btf_rule_val;
+
+/*
+ * Rule hashes and candidate chains, one inner map per generation, created by
+ * the loader at the size of each rule set (small sets stay in cache).
+ */
+struct fw_r4_inner {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, FW_MAX_ENTRIES);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1);
 	__type(key, struct fw4_key);
 	__type(value, struct fw_rule_val);
+};
+
+struct fw_r6_inner {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct fw6_key);
+	__type(value, struct fw_rule_val);
+};
+
+struct fw_chain_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_INNER_MAP); /* inner arrays differ in size */
+	__type(key, __u32);
+	__type(value, struct fw_rule_val);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, FW_GENS);
+	__type(key, __u32);
+	__array(values, struct fw_r4_inner);
 } fw_rules4 SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, FW_MAX_ENTRIES);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct fw6_key);
-	__type(value, struct fw_rule_val);
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, FW_GENS);
+	__type(key, __u32);
+	__array(values, struct fw_r6_inner);
 } fw_rules6 SEC(".maps");
 
-/* Candidates after the first under a key, FW_CHAIN_GEN per generation. */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, FW_GENS *FW_CHAIN_GEN);
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, FW_GENS);
 	__type(key, __u32);
-	__type(value, struct fw_rule_val);
+	__array(values, struct fw_chain_inner);
 } fw_chain SEC(".maps");
 
 /* Per-rule counters, keyed by rule id; created by user space only. */
@@ -321,12 +350,14 @@ static __always_inline int mgmt_match(struct pkt *p)
  * candidates and keeps the first one whose remaining fields match.
  */
 struct cls {
-	struct pkt *p;
 	__u32 ifindex;
 	__u32 gen;
 	__u32 ntup;
-	__u32 best_rank;
-	struct fw_rule_val best;
+	__u32 best_rank; /* 0xffffffff: no match yet */
+	__u32 rule_id;	 /* of the best match */
+	__u8 action;
+	__u8 flags;
+	__u16 pad;
 };
 
 static __always_inline int prefix_ok(const __u32 *a, const __u32 *pfx,
@@ -353,41 +384,47 @@ static __always_inline int cand_ok(const struct fw_rule_val *c, struct pkt *p,
 	       prefix_ok(p->dst, c->dst, c->dst_plen, words);
 }
 
-static __always_inline void chain_walk(struct cls *c, struct fw_rule_val *v,
-				       int words)
+/* Global: verified once, not once per tuple-loop state. */
+__noinline int chain_walk(struct cls *c, struct pkt *p, struct fw_rule_val *v,
+			  int words)
 {
+	void *chain = NULL;
+
+	if (!c || !p || !v)
+		return 0;
 	for (__u32 j = 0; j < FW_CHAIN_MAX; j++) {
 		__u32 idx;
 
 		if (v->rank >= c->best_rank)
-			return;
-		if (cand_ok(v, c->p, words)) {
+			return 0;
+		if (cand_ok(v, p, words == 4 ? 4 : 1)) {
 			c->best_rank = v->rank;
-			c->best = *v;
-			return;
+			c->rule_id = v->rule_id;
+			c->action = v->action;
+			c->flags = v->flags;
+			return 1;
 		}
 		if (!v->next)
-			return;
+			return 0;
+		if (!chain) {
+			chain = bpf_map_lookup_elem(&fw_chain, &c->gen);
+			if (!chain)
+				return 0;
+		}
 		idx = v->next - 1;
-		v = bpf_map_lookup_elem(&fw_chain, &idx);
+		v = bpf_map_lookup_elem(chain, &idx);
 		if (!v)
-			return;
+			return 0;
 	}
+	return 0;
 }
 
-static long tuple4_cb(__u32 i, struct cls *c)
+static __always_inline void probe4(struct cls *c, struct pkt *p, void *rules,
+				   __u32 i, const struct fw4_tuple *t)
 {
-	__u32 idx = c->gen * FW_MAX_TUPLES + i;
-	struct pkt *p = c->p;
 	struct fw_rule_val *v;
-	struct fw4_tuple *t;
 	struct fw4_key k;
 
-	if (i >= c->ntup)
-		return 1;
-	t = bpf_map_lookup_elem(&fw_tup4, &idx);
-	if (!t || t->min_rank >= c->best_rank)
-		return 1;
 	k.tuple = c->gen << FW_TUPLE_GEN_SHIFT | i;
 	k.vlan = p->vlan & t->mask.vlan;
 	k.ifindex = c->ifindex & t->mask.ifindex;
@@ -398,25 +435,17 @@ static long tuple4_cb(__u32 i, struct cls *c)
 	k.pad = 0;
 	k.src = p->src[0] & t->mask.src;
 	k.dst = p->dst[0] & t->mask.dst;
-	v = bpf_map_lookup_elem(&fw_rules4, &k);
+	v = bpf_map_lookup_elem(rules, &k);
 	if (v)
-		chain_walk(c, v, 1);
-	return 0;
+		chain_walk(c, p, v, 1);
 }
 
-static long tuple6_cb(__u32 i, struct cls *c)
+static __always_inline void probe6(struct cls *c, struct pkt *p, void *rules,
+				   __u32 i, const struct fw6_tuple *t)
 {
-	__u32 idx = c->gen * FW_MAX_TUPLES + i;
-	struct pkt *p = c->p;
 	struct fw_rule_val *v;
-	struct fw6_tuple *t;
 	struct fw6_key k;
 
-	if (i >= c->ntup)
-		return 1;
-	t = bpf_map_lookup_elem(&fw_tup6, &idx);
-	if (!t || t->min_rank >= c->best_rank)
-		return 1;
 	k.tuple = c->gen << FW_TUPLE_GEN_SHIFT | i;
 	k.vlan = p->vlan & t->mask.vlan;
 	k.ifindex = c->ifindex & t->mask.ifindex;
@@ -429,36 +458,60 @@ static long tuple6_cb(__u32 i, struct cls *c)
 		k.src[j] = p->src[j] & t->mask.src[j];
 		k.dst[j] = p->dst[j] & t->mask.dst[j];
 	}
-	v = bpf_map_lookup_elem(&fw_rules6, &k);
+	v = bpf_map_lookup_elem(rules, &k);
 	if (v)
-		chain_walk(c, v, 4);
+		chain_walk(c, p, v, 4);
+}
+
+__noinline int classify4(struct pkt *p, struct cls *c)
+{
+	void *rules;
+
+	if (!p || !c)
+		return 0;
+	rules = bpf_map_lookup_elem(&fw_rules4, &c->gen);
+	if (!rules)
+		return 0;
+	for (__u32 i = 0; i < FW_MAX_TUPLES && i < c->ntup; i++) {
+		__u32 idx = c->gen * FW_MAX_TUPLES + i;
+		struct fw4_tuple *t = bpf_map_lookup_elem(&fw_tup4, &idx);
+
+		if (!t || t->min_rank >= c->best_rank)
+			break;
+		probe4(c, p, rules, i, t);
+	}
 	return 0;
 }
 
-/* Classify p; returns 1 and fills *best on a match. */
-__noinline int classify(struct pkt *p, __u32 ifindex, __u32 gen, __u32 ntup,
-			struct fw_rule_val *best)
+__noinline int classify6(struct pkt *p, struct cls *c)
 {
-	struct cls c = {
-		.p = p,
-		.ifindex = ifindex,
-		.gen = gen & 1,
-		.ntup = ntup,
-		.best_rank = 0xffffffff,
-	};
+	void *rules;
 
-	if (!p || !best)
+	if (!p || !c)
 		return 0;
-	if (ntup > FW_MAX_TUPLES)
-		ntup = FW_MAX_TUPLES;
+	rules = bpf_map_lookup_elem(&fw_rules6, &c->gen);
+	if (!rules)
+		return 0;
+	for (__u32 i = 0; i < FW_MAX_TUPLES && i < c->ntup; i++) {
+		__u32 idx = c->gen * FW_MAX_TUPLES + i;
+		struct fw6_tuple *t = bpf_map_lookup_elem(&fw_tup6, &idx);
+
+		if (!t || t->min_rank >= c->best_rank)
+			break;
+		probe6(c, p, rules, i, t);
+	}
+	return 0;
+}
+
+/* Classify p into c (c->best_rank stays 0xffffffff without a match). */
+static __always_inline void classify(struct pkt *p, struct cls *c)
+{
+	if (c->ntup > FW_MAX_TUPLES)
+		c->ntup = FW_MAX_TUPLES;
 	if (p->family == 4)
-		bpf_loop(ntup, tuple4_cb, &c, 0);
+		classify4(p, c);
 	else
-		bpf_loop(ntup, tuple6_cb, &c, 0);
-	if (c.best_rank == 0xffffffff)
-		return 0;
-	*best = c.best;
-	return 1;
+		classify6(p, c);
 }
 
 static __always_inline void emit_event(struct pkt *p, __u32 ifindex, __u8 type,
@@ -593,13 +646,13 @@ int sentinel_fw(struct xdp_md *ctx)
 	__u32 ifindex = ctx->ingress_ifindex, zero = 0, gen;
 	struct fw_if_settings *ifs;
 	struct fw_settings *s;
-	struct fw_rule_val rv = {};
+	struct cls c = {.best_rank = 0xffffffff};
 	struct fw_gen_hdr *gh;
 	struct bs_val bv;
 	struct pkt p = {};
 	__u32 *active;
 	__u8 dry, pol, evflags = 0;
-	int ret, matched;
+	int ret;
 
 	s = bpf_map_lookup_elem(&fw_set, &zero);
 	if (!s)
@@ -619,13 +672,16 @@ int sentinel_fw(struct xdp_md *ctx)
 
 	dry = s->dry_run;
 	pol = s->default_policy;
-	ifs = bpf_map_lookup_elem(&fw_ifset, &ifindex);
+	ifs = NULL;
+	if (s->have & FW_HAVE_IFSET)
+		ifs = bpf_map_lookup_elem(&fw_ifset, &ifindex);
 	if (ifs) {
 		dry |= ifs->dry_run;
 		pol = ifs->default_policy;
 	}
 
-	if (mgmt_match(&p)) {
+	if ((s->have & (p.family == 4 ? FW_HAVE_MGMT4 : FW_HAVE_MGMT6)) &&
+	    mgmt_match(&p)) {
 		stat_add(FW_ST_MGMT_PASS, p.len);
 		return verdict(FW_POLICY_PASS, p.len);
 	}
@@ -650,9 +706,11 @@ int sentinel_fw(struct xdp_md *ctx)
 	gh = bpf_map_lookup_elem(&fw_gen, &gen);
 	if (!gh)
 		return verdict(pol, p.len);
-	matched = classify(&p, ifindex, gen,
-			   p.family == 4 ? gh->ntup4 : gh->ntup6, &rv);
-	if (!matched) {
+	c.ifindex = ifindex;
+	c.gen = gen;
+	c.ntup = p.family == 4 ? gh->ntup4 : gh->ntup6;
+	classify(&p, &c);
+	if (c.best_rank == 0xffffffff) {
 		if (pol == FW_POLICY_DROP && dry) {
 			stat_add(FW_ST_DRYRUN, p.len);
 			pol = FW_POLICY_PASS;
@@ -665,35 +723,35 @@ int sentinel_fw(struct xdp_md *ctx)
 
 	stat_add(FW_ST_RULE_MATCH, p.len);
 	{
-		struct fw_counter *c =
-			bpf_map_lookup_elem(&fw_rcnt, &rv.rule_id);
+		struct fw_counter *rc =
+			bpf_map_lookup_elem(&fw_rcnt, &c.rule_id);
 
-		if (c) {
-			c->packets++;
-			c->bytes += p.len;
+		if (rc) {
+			rc->packets++;
+			rc->bytes += p.len;
 		}
 	}
-	if (rv.action == FW_ACT_ALLOW)
+	if (c.action == FW_ACT_ALLOW)
 		return verdict(FW_POLICY_PASS, p.len);
-	if (rv.action == FW_ACT_LOG) {
-		emit_event(&p, ifindex, FW_EV_RULE, FW_ACT_LOG, 0, rv.rule_id);
+	if (c.action == FW_ACT_LOG) {
+		emit_event(&p, ifindex, FW_EV_RULE, FW_ACT_LOG, 0, c.rule_id);
 		return verdict(FW_POLICY_PASS, p.len);
 	}
-	if (dry || (rv.flags & FW_RF_DRYRUN)) {
+	if (dry || (c.flags & FW_RF_DRYRUN)) {
 		stat_add(FW_ST_DRYRUN, p.len);
-		emit_event(&p, ifindex, FW_EV_RULE, rv.action, FW_EVF_DRYRUN,
-			   rv.rule_id);
+		emit_event(&p, ifindex, FW_EV_RULE, c.action, FW_EVF_DRYRUN,
+			   c.rule_id);
 		return verdict(FW_POLICY_PASS, p.len);
 	}
-	if (rv.action == FW_ACT_REJECT) {
+	if (c.action == FW_ACT_REJECT) {
 		ret = do_reject(ctx, &p, s, &evflags);
 		emit_event(&p, ifindex, FW_EV_RULE, FW_ACT_REJECT, evflags,
-			   rv.rule_id);
+			   c.rule_id);
 		if (ret == XDP_TX)
 			return XDP_TX;
 		return verdict(FW_POLICY_DROP, p.len);
 	}
-	emit_event(&p, ifindex, FW_EV_RULE, FW_ACT_DENY, 0, rv.rule_id);
+	emit_event(&p, ifindex, FW_EV_RULE, FW_ACT_DENY, 0, c.rule_id);
 	return verdict(FW_POLICY_DROP, p.len);
 }
 

@@ -135,11 +135,16 @@ struct fw_settings {
 	__u8 default_policy;   /* enum fw_policy */
 	__u8 dry_run;	       /* global dry-run: nothing is dropped */
 	__u8 malformed_policy; /* enum fw_policy for malformed IP packets */
-	__u8 pad;
+	__u8 have; /* FW_HAVE_*: which optional maps hold entries (loader's) */
 	__u32 reject_pps; /* per-source rate of RST/ICMP replies */
 	__u32 reject_burst;
 	__u32 pad2;
 };
+
+/* struct fw_settings.have: lets the fast path skip empty maps */
+#define FW_HAVE_MGMT4 0x01
+#define FW_HAVE_MGMT6 0x02
+#define FW_HAVE_IFSET 0x04
 
 struct fw_if_settings {
 	__u8 default_policy;

@@ -56,7 +56,7 @@ struct fw_maps {
 struct fw_bpf;
 
 /* Settings of a freshly loaded firewall (pinned settings are adopted). */
-#define FW_REJECT_PPS 100
+#define FW_REJECT_PPS	100
 #define FW_REJECT_BURST 50
 
 /*

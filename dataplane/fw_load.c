@@ -122,8 +122,8 @@ int fw_load(const char *pin_dir, struct fw_bpf **ret_skel,
 			goto fail;
 	}
 	maps_from_skel(skel, ret_maps);
-	if (fresh && bpf_map_update_elem(ret_maps->set, &zero, &defaults,
-					 BPF_ANY)) {
+	if (fresh &&
+	    bpf_map_update_elem(ret_maps->set, &zero, &defaults, BPF_ANY)) {
 		err = -errno;
 		goto fail;
 	}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Settings, anti-lockout prefixes and counters in the firewall's maps. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -62,27 +63,64 @@ int fw_settings_get(const struct fw_maps *m, struct fw_settings *ret)
 	return bpf_map_lookup_elem(m->set, &zero, ret) ? -errno : 0;
 }
 
+static bool map_empty(int fd, size_t ksize)
+{
+	char key[64];
+
+	return ksize > sizeof(key) || bpf_map_get_next_key(fd, NULL, key) != 0;
+}
+
+/* Recompute fw_settings.have from the maps it describes. */
+static int have_update(const struct fw_maps *m)
+{
+	struct fw_settings s;
+	__u32 zero = 0;
+	int err = fw_settings_get(m, &s);
+
+	if (err)
+		return err;
+	s.have = (map_empty(m->mgmt4, sizeof(struct mgmt4_key))
+			  ? 0
+			  : FW_HAVE_MGMT4) |
+		 (map_empty(m->mgmt6, sizeof(struct mgmt6_key))
+			  ? 0
+			  : FW_HAVE_MGMT6) |
+		 (map_empty(m->ifset, sizeof(__u32)) ? 0 : FW_HAVE_IFSET);
+	return update(m->set, &zero, &s, BPF_ANY);
+}
+
 int fw_settings_set(const struct fw_maps *m, const struct fw_settings *s)
 {
+	struct fw_settings cur, next = *s;
 	__u32 zero = 0;
+	int err;
 
 	if (s->default_policy > FW_POLICY_DROP ||
 	    s->malformed_policy > FW_POLICY_DROP || s->dry_run > 1)
 		return -EINVAL;
-	return update(m->set, &zero, s, BPF_ANY);
+	err = fw_settings_get(m, &cur);
+	if (err)
+		return err;
+	next.have = cur.have; /* the loader's, not the caller's */
+	return update(m->set, &zero, &next, BPF_ANY);
 }
 
 int fw_if_settings_set(const struct fw_maps *m, __u32 ifindex,
 		       const struct fw_if_settings *s)
 {
+	int err;
+
 	if (!ifindex || s->default_policy > FW_POLICY_DROP || s->dry_run > 1)
 		return -EINVAL;
-	return update(m->ifset, &ifindex, s, BPF_ANY);
+	err = update(m->ifset, &ifindex, s, BPF_ANY);
+	return err ? err : have_update(m);
 }
 
 int fw_if_settings_del(const struct fw_maps *m, __u32 ifindex)
 {
-	return bpf_map_delete_elem(m->ifset, &ifindex) ? -errno : 0;
+	if (bpf_map_delete_elem(m->ifset, &ifindex))
+		return -errno;
+	return have_update(m);
 }
 
 static int mgmt_key(const struct fw_cidr *c, void *k4, void *k6, int *fd,
@@ -130,7 +168,8 @@ int fw_mgmt_add(const struct fw_maps *m, const struct fw_cidr *c,
 	for (size_t i = 0; i < nports; i++)
 		v.ports[i] = ports[i];
 	v.nports = nports;
-	return update(fd, key, &v, BPF_ANY);
+	err = update(fd, key, &v, BPF_ANY);
+	return err ? err : have_update(m);
 }
 
 int fw_mgmt_del(const struct fw_maps *m, const struct fw_cidr *c)
@@ -143,7 +182,9 @@ int fw_mgmt_del(const struct fw_maps *m, const struct fw_cidr *c)
 	err = mgmt_key(c, &k4, &k6, &fd, m, &key);
 	if (err)
 		return err;
-	return bpf_map_delete_elem(fd, key) ? -errno : 0;
+	if (bpf_map_delete_elem(fd, key))
+		return -errno;
+	return have_update(m);
 }
 
 /* Sum a per-CPU struct fw_counter value. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -771,74 +772,34 @@ int fw_set_classify(const struct fw_set *s, const struct fw_pkt_fields *p,
 
 /* ---- activation ---- */
 
-/* Delete every entry of generation gen from a rule map (keys start with tuple). */
-static int clear_gen(int fd, size_t ksize, __u32 gen)
+static int map_new(enum bpf_map_type type, const char *name, __u32 ksize,
+		   __u32 vsize, __u32 max, __u32 flags)
 {
-	size_t cap = 4096, n = 0;
-	char *keys = NULL, *cur = NULL, *next = NULL;
-	int err = 0;
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = flags);
+	int fd = bpf_map_create(type, name, ksize, vsize, max ? max : 1, &o);
 
-	keys = malloc(cap * ksize);
-	cur = calloc(1, ksize);
-	next = calloc(1, ksize);
-	if (!keys || !cur || !next) {
-		err = -ENOMEM;
-		goto out;
-	}
-	if (bpf_map_get_next_key(fd, NULL, next))
-		goto out; /* empty */
-	do {
-		if ((*(__u16 *)next >> FW_TUPLE_GEN_SHIFT) == gen) {
-			if (n == cap) {
-				char *k = realloc(keys, cap * 2 * ksize);
-
-				if (!k) {
-					err = -ENOMEM;
-					goto out;
-				}
-				keys = k;
-				cap *= 2;
-			}
-			memcpy(keys + n * ksize, next, ksize);
-			n++;
-		}
-		memcpy(cur, next, ksize);
-	} while (!bpf_map_get_next_key(fd, cur, next));
-	for (size_t i = 0; i < n; i += BATCH) {
-		__u32 cnt = n - i < BATCH ? n - i : BATCH;
-
-		if (bpf_map_delete_batch(fd, keys + i * ksize, &cnt, NULL)) {
-			/* fall back to one at a time */
-			for (size_t j = i;
-			     j < i + (n - i < BATCH ? n - i : BATCH); j++)
-				bpf_map_delete_elem(fd, keys + j * ksize);
-		}
-	}
-out:
-	free(keys);
-	free(cur);
-	free(next);
-	return err;
+	return fd < 0 ? -errno : fd;
 }
 
 /*
- * Write one family's keys (with generation gen) and their chains.  Chain
- * slots are handed out from *chain_pos, relative to gen's region.
+ * Write one family's keys (tagged with gen) into the new hash rules_fd, and
+ * the candidates after each chain's head into the new array chain_fd from
+ * *chain_pos on.
  */
-static int write_entries(const struct fw_maps *m, const struct fw_set *s,
-			 int fam, __u32 gen, __u32 *chain_pos)
+static int write_entries(const struct fw_set *s, int fam, __u32 gen,
+			 int rules_fd, int chain_fd, __u32 *chain_pos)
 {
 	const struct entries *e = fam == 4 ? &s->e4 : &s->e6;
-	int fd = fam == 4 ? m->rules4 : m->rules6;
-	__u32 base = gen * FW_CHAIN_GEN, cidx[BATCH];
-	struct fw_rule_val *vals = NULL, cvals[BATCH];
+	struct fw_rule_val *vals = NULL, *cvals = NULL;
+	__u32 *cidx = NULL, nc = 0, cnt;
 	char *keys = NULL;
-	__u32 nc = 0, cnt;
 	int err = 0;
 
 	keys = malloc(BATCH * e->ksize);
 	vals = malloc(BATCH * sizeof(*vals));
-	if (!keys || !vals) {
+	cvals = malloc(BATCH * sizeof(*cvals));
+	cidx = malloc(BATCH * sizeof(*cidx));
+	if (!keys || !vals || !cvals || !cidx) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -855,41 +816,39 @@ static int write_entries(const struct fw_maps *m, const struct fw_set *s,
 			vals[j].next = 0;
 			/* whole chains only: a flushed slot is never relinked */
 			if (nc > BATCH - FW_CHAIN_MAX) {
-				cnt = nc;
-				if (bpf_map_update_batch(m->chain, cidx, cvals,
-							 &cnt, NULL)) {
+				__u32 n = nc;
+
+				if (bpf_map_update_batch(chain_fd, cidx, cvals,
+							 &n, NULL)) {
 					err = -errno;
 					break;
 				}
 				nc = 0;
 			}
-			/* the rest of the chain goes into fw_chain */
 			for (c = s->cands[c].next; c;
 			     c = s->cands[c - 1].next) {
-				if (*chain_pos >= FW_CHAIN_GEN) {
-					err = -E2BIG;
-					break;
-				}
-				cidx[nc] = base + *chain_pos;
+				cidx[nc] = *chain_pos;
 				cvals[nc] = s->cands[c - 1];
 				cvals[nc].next = 0;
-				prev->next = base + *chain_pos + 1;
+				prev->next = *chain_pos + 1;
 				prev = &cvals[nc];
 				(*chain_pos)++;
 				nc++;
 			}
 		}
-		cnt = e->n - i < BATCH ? e->n - i : BATCH;
-		if (!err && bpf_map_update_batch(fd, keys, vals, &cnt, NULL))
+		if (!err &&
+		    bpf_map_update_batch(rules_fd, keys, vals, &cnt, NULL))
 			err = -errno;
 	}
 	cnt = nc;
 	if (!err && nc &&
-	    bpf_map_update_batch(m->chain, cidx, cvals, &cnt, NULL))
+	    bpf_map_update_batch(chain_fd, cidx, cvals, &cnt, NULL))
 		err = -errno;
 out:
 	free(keys);
 	free(vals);
+	free(cvals);
+	free(cidx);
 	return err;
 }
 
@@ -945,6 +904,14 @@ static void counters_prune(const struct fw_maps *m, const struct fw_set *s)
 	free(stale);
 }
 
+/* Empty slot gen of the three per-generation outer maps. */
+static void slots_clear(const struct fw_maps *m, __u32 gen)
+{
+	bpf_map_delete_elem(m->rules4, &gen);
+	bpf_map_delete_elem(m->rules6, &gen);
+	bpf_map_delete_elem(m->chain, &gen);
+}
+
 int fw_set_apply(const struct fw_maps *m, const struct fw_set *s, char *err,
 		 size_t errlen)
 {
@@ -954,7 +921,8 @@ int fw_set_apply(const struct fw_maps *m, const struct fw_set *s, char *err,
 		.nrules = s->nrules,
 	};
 	__u32 zero = 0, cur = 0, next, chain_pos = 0;
-	int rc;
+	__u32 nchain = s->ncands - s->e4.n - s->e6.n;
+	int rc, r4 = -1, r6 = -1, ch = -1;
 
 	if (bpf_map_lookup_elem(m->active, &zero, &cur))
 		return fail(err, errlen, -errno,
@@ -968,19 +936,26 @@ int fw_set_apply(const struct fw_maps *m, const struct fw_set *s, char *err,
 	if (rc)
 		return fail(err, errlen, rc, "waiting for readers: %s",
 			    strerror(-rc));
-	rc = clear_gen(m->rules4, sizeof(struct fw4_key), next);
-	if (!rc)
-		rc = clear_gen(m->rules6, sizeof(struct fw6_key), next);
-	if (rc)
-		return fail(err, errlen, rc,
-			    "clearing the inactive generation: %s",
-			    strerror(-rc));
+	slots_clear(m, next);
 
+	/* maps sized to this set: small sets stay in cache */
+	r4 = map_new(BPF_MAP_TYPE_HASH, "fw_r4", sizeof(struct fw4_key),
+		     sizeof(struct fw_rule_val), s->e4.n + s->e4.n / 8 + 16, 0);
+	r6 = map_new(BPF_MAP_TYPE_HASH, "fw_r6", sizeof(struct fw6_key),
+		     sizeof(struct fw_rule_val), s->e6.n + s->e6.n / 8 + 16, 0);
+	ch = map_new(BPF_MAP_TYPE_ARRAY, "fw_ch", sizeof(__u32),
+		     sizeof(struct fw_rule_val), nchain, BPF_F_INNER_MAP);
+	rc = r4 < 0 ? r4 : r6 < 0 ? r6 : ch < 0 ? ch : 0;
+	if (rc) {
+		fail(err, errlen, rc, "creating the rule maps: %s",
+		     strerror(-rc));
+		goto out;
+	}
 	rc = counters_add(m, s);
 	if (rc) {
 		fail(err, errlen, rc, "creating rule counters: %s",
 		     strerror(-rc));
-		goto undo;
+		goto out;
 	}
 	for (__u32 i = 0; i < s->ntup4 && !rc; i++) {
 		__u32 idx = next * FW_MAX_TUPLES + i;
@@ -995,10 +970,14 @@ int fw_set_apply(const struct fw_maps *m, const struct fw_set *s, char *err,
 			rc = -errno;
 	}
 	if (!rc)
-		rc = write_entries(m, s, 4, next, &chain_pos);
+		rc = write_entries(s, 4, next, r4, ch, &chain_pos);
 	if (!rc)
-		rc = write_entries(m, s, 6, next, &chain_pos);
+		rc = write_entries(s, 6, next, r6, ch, &chain_pos);
 	if (!rc && bpf_map_update_elem(m->gen, &next, &hdr, BPF_ANY))
+		rc = -errno;
+	if (!rc && (bpf_map_update_elem(m->rules4, &next, &r4, BPF_ANY) ||
+		    bpf_map_update_elem(m->rules6, &next, &r6, BPF_ANY) ||
+		    bpf_map_update_elem(m->chain, &next, &ch, BPF_ANY)))
 		rc = -errno;
 	if (rc) {
 		fail(err, errlen, rc, "writing the new rule set: %s",
@@ -1014,15 +993,20 @@ int fw_set_apply(const struct fw_maps *m, const struct fw_set *s, char *err,
 		goto undo;
 	}
 
-	/* the old generation is unreachable once readers are done with it */
+	/* once readers are done with the old generation, free it */
 	if (!fw_sync(m)) {
-		clear_gen(m->rules4, sizeof(struct fw4_key), cur);
-		clear_gen(m->rules6, sizeof(struct fw6_key), cur);
+		slots_clear(m, cur);
 		counters_prune(m, s);
 	}
-	return 0;
+	goto out;
 undo:
-	clear_gen(m->rules4, sizeof(struct fw4_key), next);
-	clear_gen(m->rules6, sizeof(struct fw6_key), next);
+	slots_clear(m, next);
+out:
+	if (r4 >= 0)
+		close(r4);
+	if (r6 >= 0)
+		close(r6);
+	if (ch >= 0)
+		close(ch);
 	return rc;
 }
