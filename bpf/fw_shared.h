@@ -244,7 +244,7 @@ enum fw_ev_type {
 #define FW_EVF_REJECT_SENT 0x02
 #define FW_EVF_REJECT_RL   0x04
 
-/* One ring-buffer event (48 + 32 bytes). */
+/* One ring-buffer event: 72 bytes (80 in the ring with its header). */
 struct fw_event {
 	__u64 ts_ns; /* bpf_ktime_get_boot_ns() */
 	__u32 ifindex;

@@ -573,8 +573,9 @@ static int on_event(void *vctx, void *data, size_t len)
 		       src, e->sport, dst, e->dport, e->vlan, e->pkt_len,
 		       e->flags & FW_EVF_DRYRUN ? " dry-run" : "",
 		       e->flags & FW_EVF_REJECT_SENT ? " reject-sent" : "");
+	/* a negative return stops ring_buffer__poll with the rest unread */
 	if (ctx->left > 0 && --ctx->left == 0)
-		return 1; /* stop consuming */
+		return -ECANCELED;
 	return 0;
 }
 
@@ -616,6 +617,10 @@ static int cmd_events(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!stop && ctx.left != 0) {
 		err = ring_buffer__poll(rb, 100);
+		if (err == -ECANCELED) {
+			err = 0;
+			break;
+		}
 		if (err == -EINTR) {
 			err = 0;
 			continue;

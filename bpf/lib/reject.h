@@ -162,7 +162,14 @@ static __always_inline int rj_emit(struct xdp_md *ctx, struct pkt *p,
 
 	if (l2len < ETH_HLEN_ || l2len > RJ_L2_MAX)
 		return -1;
-	if (delta && bpf_xdp_adjust_tail(ctx, delta))
+	/*
+	 * Grow at the front (XDP guarantees headroom; a small frame on veth
+	 * may have no tailroom), shrink at the tail.  Everything is rewritten
+	 * from offset 0 below, from copies on the stack.
+	 */
+	if (delta > 0 && bpf_xdp_adjust_head(ctx, -delta))
+		return -1;
+	if (delta < 0 && bpf_xdp_adjust_tail(ctx, delta))
 		return -1;
 	if (bpf_xdp_store_bytes(ctx, 0, f->l2, l2len))
 		return -1;

@@ -17,9 +17,9 @@
 #include "fw.h"
 #include "fw.skel.h"
 
-#define REPEAT 1000000u
-#define RUNS 5 /* median of RUNS measurements of REPEAT each */
-#define FRAME_LEN 64
+#define REPEAT		   1000000u
+#define RUNS		   5 /* median of RUNS measurements of REPEAT each */
+#define FRAME_LEN	   64
 #define NS_PER_RULE_LINEAR 3.3 /* iptables-like linear scan, for reference */
 
 /*
@@ -42,12 +42,11 @@
  */
 enum { CAT_A, CAT_B, CAT_C, CAT_D, CAT_E, CAT_F, CAT_G };
 
-static const __u16 svc_ports[] = { 22, 25, 53, 80, 110, 123, 143, 443,
-				   465, 587, 993, 1194, 3306, 5432, 6379,
-				   8080, 8443, 9000 };
+static const __u16 svc_ports[] = {22,	25,   53,   80,	  110,	123,
+				  143,	443,  465,  587,  993,	1194,
+				  3306, 5432, 6379, 8080, 8443, 9000};
 static const struct fw_range port_ranges[] = {
-	{ 6000, 6063 }, { 8000, 8999 }, { 1024, 65535 }, { 49152, 65535 }
-};
+	{6000, 6063}, {8000, 8999}, {1024, 65535}, {49152, 65535}};
 
 static __u64 rng_state = 0x9e3779b97f4a7c15ull;
 
@@ -75,7 +74,8 @@ static void cidr4(struct fw_cidr *c, __u32 host_addr, __u8 plen)
 static __u16 pick_port(void)
 {
 	if (rnd() & 1)
-		return svc_ports[rnd() % (sizeof(svc_ports) / sizeof(svc_ports[0]))];
+		return svc_ports[rnd() %
+				 (sizeof(svc_ports) / sizeof(svc_ports[0]))];
 	return 1 + rnd() % 65535;
 }
 
@@ -131,16 +131,16 @@ static void gen_rule(struct fw_rule *r, __u32 i, int cat)
 	}
 }
 
-#define GEN_V4ONLY 0x1
+#define GEN_V4ONLY   0x1
 #define GEN_NORANGES 0x2
 
 /* Fill rules[0..n); *ret_mid is the index of the rule the match packet hits. */
 static void gen_rules(struct fw_rule *rules, size_t n, unsigned int flags,
 		      size_t *ret_mid)
 {
-	static const int cats[] = { CAT_A, CAT_B, CAT_C, CAT_D, CAT_E,
-				    CAT_F, CAT_G };
-	static const int weight[] = { 30, 15, 20, 10, 10, 5, 10 };
+	static const int cats[] = {CAT_A, CAT_B, CAT_C, CAT_D,
+				   CAT_E, CAT_F, CAT_G};
+	static const int weight[] = {30, 15, 20, 10, 10, 5, 10};
 	size_t i;
 
 	rng_state = 0x9e3779b97f4a7c15ull;
@@ -269,7 +269,8 @@ static int measure_checked(const struct fw_maps *m, int prog_fd,
 	got = stat_of(m, st) - before;
 	if (got != (__u64)RUNS * REPEAT) {
 		fprintf(stderr, "counter %s grew by %llu, want %u\n",
-			fw_stat_name(st), (unsigned long long)got, RUNS * REPEAT);
+			fw_stat_name(st), (unsigned long long)got,
+			RUNS * REPEAT);
 		return -EPROTO;
 	}
 	return 0;
@@ -298,8 +299,9 @@ static int emit_rules(size_t n, int iptables, unsigned int flags)
 		printf("*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n");
 	for (i = 0; i < n; i++) {
 		const struct fw_rule *r = &rules[i];
-		const char *proto = r->proto == IPPROTO_TCP ? "tcp" :
-				    r->proto == IPPROTO_UDP ? "udp" : NULL;
+		const char *proto = r->proto == IPPROTO_TCP   ? "tcp"
+				    : r->proto == IPPROTO_UDP ? "udp"
+							      : NULL;
 		int ports = r->dport.lo || r->dport.hi != 65535;
 
 		if (iptables) {
@@ -405,8 +407,8 @@ out:
 static int bench_rules(const struct fw_maps *m, int fw_fd, int pass_fd,
 		       const __u8 *nomatch_pkt)
 {
-	static const size_t sizes[NSETS] = { 10, 1000, 10000, 100000, 100000 };
-	static const unsigned int flags[NSETS] = { 0, 0, 0, 0, GEN_NORANGES };
+	static const size_t sizes[NSETS] = {10, 1000, 10000, 100000, 100000};
+	static const unsigned int flags[NSETS] = {0, 0, 0, 0, GEN_NORANGES};
 	struct set_result res[NSETS];
 	__u8 match_pkt[FRAME_LEN];
 	double base, b0, b1;
@@ -449,8 +451,8 @@ static int bench_rules(const struct fw_maps *m, int fw_fd, int pass_fd,
 	       "(BPF_PROG_TEST_RUN, median of %d x %u runs) ==\n",
 	       RUNS, REPEAT);
 	printf("%-15s %8s %8s %6s %6s %8s %10s %7s %7s %10s %8s\n", "rules",
-	       "entries4", "entries6", "tup4", "tup6", "match_ns",
-	       "nomatch_ns", "match_x", "nomat_x", "compile_ms", "apply_ms");
+	       "entries4", "entries6", "tup4", "tup6", "match_ns", "nomatch_ns",
+	       "match_x", "nomat_x", "compile_ms", "apply_ms");
 	for (i = 0; i < NSETS; i++) {
 		char name[32];
 
@@ -461,8 +463,8 @@ static int bench_rules(const struct fw_maps *m, int fw_fd, int pass_fd,
 		       res[i].info.tuples4, res[i].info.tuples6,
 		       res[i].match_ns, res[i].nomatch_ns,
 		       res[i].match_ns / res[0].match_ns,
-		       res[i].nomatch_ns / res[0].nomatch_ns,
-		       res[i].compile_ms, res[i].apply_ms);
+		       res[i].nomatch_ns / res[0].nomatch_ns, res[i].compile_ms,
+		       res[i].apply_ms);
 	}
 	printf("(match_x, nomat_x: ratio vs 10 rules; the match packet hits "
 	       "rule n/2, an allow rule; no-ranges: the 5%% range rules "
@@ -473,8 +475,9 @@ static int bench_rules(const struct fw_maps *m, int fw_fd, int pass_fd,
 	       res[3].nomatch_ns / res[1].nomatch_ns);
 	for (i = 0; i < 4; i++)
 		printf("linear at %.1f ns/rule would be %.0f ns for %zu rules "
-		       "(no match)\n", NS_PER_RULE_LINEAR,
-		       NS_PER_RULE_LINEAR * sizes[i], sizes[i]);
+		       "(no match)\n",
+		       NS_PER_RULE_LINEAR, NS_PER_RULE_LINEAR * sizes[i],
+		       sizes[i]);
 	printf("compile+apply of 100000 rules: %.0f ms (compile %.0f, apply %.0f)\n",
 	       res[3].compile_ms + res[3].apply_ms, res[3].compile_ms,
 	       res[3].apply_ms);
@@ -482,14 +485,16 @@ static int bench_rules(const struct fw_maps *m, int fw_fd, int pass_fd,
 	       res[3].match_ns / res[0].match_ns,
 	       res[3].nomatch_ns / res[0].nomatch_ns,
 	       res[3].match_ns <= 1.3 * res[0].match_ns &&
-		       res[3].nomatch_ns <= 1.3 * res[0].nomatch_ns ?
-		       "MET" : "NOT MET");
+			       res[3].nomatch_ns <= 1.3 * res[0].nomatch_ns
+		       ? "MET"
+		       : "NOT MET");
 	printf("        without port ranges: match %.2f, nomatch %.2f -> %s\n",
 	       res[4].match_ns / res[0].match_ns,
 	       res[4].nomatch_ns / res[0].nomatch_ns,
 	       res[4].match_ns <= 1.3 * res[0].match_ns &&
-		       res[4].nomatch_ns <= 1.3 * res[0].nomatch_ns ?
-		       "MET" : "NOT MET");
+			       res[4].nomatch_ns <= 1.3 * res[0].nomatch_ns
+		       ? "MET"
+		       : "NOT MET");
 	return 0;
 }
 
@@ -529,13 +534,34 @@ static int bs_fill(const struct fw_maps *m, __u32 from, __u32 to,
 	return err;
 }
 
-static __u32 bs_net24(__u32 i) { return 0xac100000 | (scramble(i, 12) << 8); }
-static __u32 bs_net16(__u32 i) { return 0x14000000 | (i << 16); }
-static __u32 bs_net8(__u32 i) { return (30 + i) << 24; }
-static __u32 bs_net12(__u32 i) { return 0x28000000 | (i << 20); }
-static __u32 bs_net20(__u32 i) { return 0x32000000 | (i << 12); }
-static __u32 bs_net28(__u32 i) { return 0x3c000000 | (i << 4); }
-static __u32 bs_net30(__u32 i) { return 0x3d000000 | (i << 2); }
+static __u32 bs_net24(__u32 i)
+{
+	return 0xac100000 | (scramble(i, 12) << 8);
+}
+static __u32 bs_net16(__u32 i)
+{
+	return 0x14000000 | (i << 16);
+}
+static __u32 bs_net8(__u32 i)
+{
+	return (30 + i) << 24;
+}
+static __u32 bs_net12(__u32 i)
+{
+	return 0x28000000 | (i << 20);
+}
+static __u32 bs_net20(__u32 i)
+{
+	return 0x32000000 | (i << 12);
+}
+static __u32 bs_net28(__u32 i)
+{
+	return 0x3c000000 | (i << 4);
+}
+static __u32 bs_net30(__u32 i)
+{
+	return 0x3d000000 | (i << 2);
+}
 
 struct bs_row {
 	const char *what;
@@ -575,10 +601,12 @@ static int bench_blockset(const struct fw_maps *m, int fw_fd, int pass_fd,
 			  const __u8 *miss_pkt)
 {
 	struct bs_row rows[6] = {
-		{ "1k /32" }, { "100k /32" }, { "1M /32" },
-		{ "1M /32 + 1k /24 + 100 /16 (3 lengths)" },
-		{ "1M /32 + 8 lengths (/8../30)" },
-		{ "  same, hit on the /8" },
+		{"1k /32"},
+		{"100k /32"},
+		{"1M /32"},
+		{"1M /32 + 1k /24 + 100 /16 (3 lengths)"},
+		{"1M /32 + 8 lengths (/8../30)"},
+		{"  same, hit on the /8"},
 	};
 	double ms_1m = 0, ms;
 	unsigned int i;
@@ -640,8 +668,9 @@ static int bench_blockset(const struct fw_maps *m, int fw_fd, int pass_fd,
 	       rows[2].hit_ns / rows[0].hit_ns,
 	       rows[2].miss_ns / rows[0].miss_ns,
 	       rows[2].hit_ns <= 2 * rows[0].hit_ns &&
-		       rows[2].miss_ns <= 2 * rows[0].miss_ns ?
-		       "MET" : "NOT MET");
+			       rows[2].miss_ns <= 2 * rows[0].miss_ns
+		       ? "MET"
+		       : "NOT MET");
 	return 0;
 }
 

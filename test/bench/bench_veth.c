@@ -88,12 +88,14 @@ static int cmd_attach(const char *ifname, const char *kind, const char *dir)
 		fprintf(stderr, "loading xdp_gen: %s\n", strerror(errno));
 		return 1;
 	}
-	prog = !strcmp(kind, "drop") ? skel->progs.xb_drop : skel->progs.xb_pass;
+	prog = !strcmp(kind, "drop") ? skel->progs.xb_drop
+				     : skel->progs.xb_pass;
 	/* bpf_link XDP attach without flags uses the native (driver) mode */
 	link = bpf_program__attach_xdp(prog, ifindex);
 	if (!link) {
 		err = -errno;
-		fprintf(stderr, "attaching to %s: %s\n", ifname, strerror(-err));
+		fprintf(stderr, "attaching to %s: %s\n", ifname,
+			strerror(-err));
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/xb_link_%s", dir, ifname);
@@ -128,8 +130,8 @@ static int cmd_count(const char *dir, const char *ifname)
 	return 0;
 }
 
-static void build_udp4(__u8 *buf, const __u8 *smac, const __u8 *dmac,
-		       __u32 src, __u32 dst)
+static void build_udp4(__u8 *buf, const __u8 *smac, const __u8 *dmac, __u32 src,
+		       __u32 dst)
 {
 	struct ethhdr *eth = (void *)buf;
 	struct iphdr *ip = (void *)(eth + 1);
@@ -162,7 +164,7 @@ static int cmd_gen(char **argv)
 	__u8 smac[6], dmac[6], frame[FRAME_LEN];
 	struct in_addr src, dst;
 	struct xdp_gen_bpf *skel;
-	struct xdp_md ctx = { .data_end = FRAME_LEN };
+	struct xdp_md ctx = {.data_end = FRAME_LEN};
 	unsigned long frames = strtoul(argv[5], NULL, 0);
 	struct timespec t0, t1;
 	int ifindex = if_nametoindex(argv[0]), err;
@@ -199,8 +201,8 @@ static int cmd_gen(char **argv)
 			    .batch_size = 64);
 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xb_gen),
-					     &o);
+		err = bpf_prog_test_run_opts(
+			bpf_program__fd(skel->progs.xb_gen), &o);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		if (err) {
 			err = -errno;
