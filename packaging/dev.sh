@@ -68,7 +68,14 @@ test)
 	deps
 	build
 	# every suite: format, unit, bpf, integration, fuzz
-	meson test -C "$build" --print-errorlogs --num-processes 1 "${@:2}"
+	log=$(mktemp)
+	rc=0
+	meson test -C "$build" --print-errorlogs --num-processes 1 "${@:2}" | tee "$log" || rc=$?
+	ok=$(awk '/^Ok:/ {print $2}' "$log")
+	bad=$(awk '/^(Fail|Timeout|Unexpected Pass):/ {n += $NF} END {print n + 0}' "$log")
+	rm -f "$log"
+	echo "meson test: ${ok:-0} passed, ${bad:-0} failed"
+	exit "$rc"
 	;;
 bench)
 	deps
