@@ -475,14 +475,149 @@ static struct vm port_key(const struct fw_range *r)
 }
 
 /*
+ * A rule's natural shape: which key fields it fixes, at anchor lengths.
+ * Before placing rules, each shape is mapped to the broadest compatible
+ * shape present (TupleMerge): fewer tuples to probe, the candidates check
+ * what the broader key leaves out.
+ */
+struct shape {
+	__u8 fam, vlan, ifindex, proto; /* 0/1: field in the key */
+	__u8 src, dst;			/* anchor prefix lengths */
+	__u8 sport, dport;		/* 0/1: exact port in the key */
+	int root; /* index of the shape it is placed under (itself: root) */
+};
+
+struct shapes {
+	struct shape *v; /* owned */
+	size_t n, cap;
+};
+
+static void rule_shape(const struct fw_rule *r, int fam, struct shape *ret)
+{
+	struct fw_range sr = r->sport, dr = r->dport;
+
+	if (r->proto == 1 || r->proto == 58) {
+		sr.lo = sr.hi = r->icmp_type >= 0 ? r->icmp_type : 0;
+		if (r->icmp_type < 0)
+			sr.hi = 0xffff;
+		dr.lo = dr.hi = r->icmp_code >= 0 ? r->icmp_code : 0;
+		if (r->icmp_code < 0)
+			dr.hi = 0xffff;
+	}
+	memset(ret, 0, sizeof(*ret));
+	ret->fam = fam;
+	ret->vlan = r->vlan >= 0;
+	ret->ifindex = !!r->ifindex;
+	ret->proto = !!r->proto;
+	ret->src = relax(fam, r->src.family ? r->src.plen : 0);
+	ret->dst = relax(fam, r->dst.family ? r->dst.plen : 0);
+	ret->sport = sr.lo == sr.hi;
+	ret->dport = dr.lo == dr.hi;
+	ret->root = -1;
+}
+
+static bool shape_eq(const struct shape *a, const struct shape *b)
+{
+	return a->fam == b->fam && a->vlan == b->vlan &&
+	       a->ifindex == b->ifindex && a->proto == b->proto &&
+	       a->src == b->src && a->dst == b->dst && a->sport == b->sport &&
+	       a->dport == b->dport;
+}
+
+static long shape_find(const struct shapes *sh, const struct shape *x)
+{
+	for (size_t i = 0; i < sh->n; i++)
+		if (shape_eq(&sh->v[i], x))
+			return i;
+	return -1;
+}
+
+static int shape_bits(const struct shape *x)
+{
+	return x->src + x->dst + 16 * (x->sport + x->dport) + 8 * x->proto +
+	       12 * x->vlan + 32 * x->ifindex;
+}
+
+/* May rules of shape x live under the key of root t? */
+static bool shape_covers(const struct shape *t, const struct shape *x)
+{
+	int min = t->fam == 4 ? 16 : 32; /* keep keys spread out */
+
+	return t->fam == x->fam && t->vlan == x->vlan &&
+	       t->ifindex == x->ifindex && t->proto == x->proto &&
+	       t->src <= x->src && t->dst <= x->dst &&
+	       (!t->sport || x->sport) && (!t->dport || x->dport) &&
+	       t->src + t->dst >= min;
+}
+
+static int shape_cmp(const void *a, const void *b)
+{
+	return shape_bits(a) - shape_bits(b);
+}
+
+/* Collect the shapes of all rules and choose their roots. */
+static int shapes_build(struct shapes *sh, const struct fw_rule *rules,
+			size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct fw_rule *r = &rules[i];
+		bool v4 = r->src.family == 4 || r->dst.family == 4 ||
+			  r->proto == 1;
+		bool v6 = r->src.family == 6 || r->dst.family == 6 ||
+			  r->proto == 58;
+
+		if (!v4 && !v6)
+			v4 = v6 = true;
+		for (int fam = 4; fam <= 6; fam += 2) {
+			struct shape x;
+
+			if ((fam == 4 && !v4) || (fam == 6 && !v6))
+				continue;
+			rule_shape(r, fam, &x);
+			if (shape_find(sh, &x) >= 0)
+				continue;
+			if (sh->n == sh->cap) {
+				size_t cap = sh->cap ? sh->cap * 2 : 32;
+				struct shape *v =
+					realloc(sh->v, cap * sizeof(*v));
+
+				if (!v)
+					return -ENOMEM;
+				sh->v = v;
+				sh->cap = cap;
+			}
+			sh->v[sh->n++] = x;
+		}
+	}
+	/* broadest first: each shape joins the most specific root covering it */
+	if (sh->n)
+		qsort(sh->v, sh->n, sizeof(*sh->v), shape_cmp);
+	for (size_t i = 0; i < sh->n; i++) {
+		int best = -1;
+
+		for (size_t j = 0; j < i; j++)
+			if (sh->v[j].root == (int)j &&
+			    shape_covers(&sh->v[j], &sh->v[i]) &&
+			    (best < 0 ||
+			     shape_bits(&sh->v[j]) > shape_bits(&sh->v[best])))
+				best = j;
+		sh->v[i].root = best >= 0 ? best : (int)i;
+	}
+	return 0;
+}
+
+/*
  * Place one rule of one family.  First under relaxed prefixes with port
  * ranges in the candidate; if that chain is full, under its exact prefixes;
  * if that is full too, with port ranges split into prefixes in the key.
  */
-static int expand_family(struct fw_set *s, int fam, const struct fw_rule *r,
+static int expand_family(struct fw_set *s, const struct shapes *sh, int fam,
+			 const struct fw_rule *r,
 			 const struct fw_rule_val *cand, char *err,
 			 size_t errlen)
 {
+	struct shape x;
+	long si;
 	struct fw_range sr = r->sport, dr = r->dport;
 	unsigned int sp = r->src.family ? r->src.plen : 0;
 	unsigned int dp = r->dst.family ? r->dst.plen : 0;
@@ -501,7 +636,24 @@ static int expand_family(struct fw_set *s, int fam, const struct fw_rule *r,
 	pl.dp = port_key(&dr);
 	pl.src_plen = relax(fam, sp);
 	pl.dst_plen = relax(fam, dp);
-	rc = place(s, fam, r, cand, &pl);
+	rule_shape(r, fam, &x);
+	si = shape_find(sh, &x);
+	rc = -ENOSPC;
+	if (si >= 0 && sh->v[si].root != si) {
+		/* under the broader root shape, if its chain has room */
+		const struct shape *t = &sh->v[sh->v[si].root];
+		struct placement merged = pl;
+
+		merged.src_plen = t->src;
+		merged.dst_plen = t->dst;
+		if (!t->sport)
+			merged.sp.v = merged.sp.m = 0;
+		if (!t->dport)
+			merged.dp.v = merged.dp.m = 0;
+		rc = place(s, fam, r, cand, &merged);
+	}
+	if (rc == -ENOSPC)
+		rc = place(s, fam, r, cand, &pl);
 	if (rc == -ENOSPC && (pl.src_plen != sp || pl.dst_plen != dp)) {
 		pl.src_plen = sp;
 		pl.dst_plen = dp;
@@ -536,8 +688,8 @@ static int expand_family(struct fw_set *s, int fam, const struct fw_rule *r,
 	return 0;
 }
 
-static int expand(struct fw_set *s, const struct fw_rule *r, __u32 rank,
-		  char *err, size_t errlen)
+static int expand(struct fw_set *s, const struct shapes *sh,
+		  const struct fw_rule *r, __u32 rank, char *err, size_t errlen)
 {
 	struct fw_rule_val cand = {
 		.rule_id = r->id,
@@ -569,9 +721,9 @@ static int expand(struct fw_set *s, const struct fw_rule *r, __u32 rank,
 	if (!v4 && !v6)
 		v4 = v6 = true;
 	if (v4)
-		rc = expand_family(s, 4, r, &cand, err, errlen);
+		rc = expand_family(s, sh, 4, r, &cand, err, errlen);
 	if (!rc && v6)
-		rc = expand_family(s, 6, r, &cand, err, errlen);
+		rc = expand_family(s, sh, 6, r, &cand, err, errlen);
 	if (rc)
 		return rc;
 	if (s->e4.n > FW_GEN_ENTRIES || s->e6.n > FW_GEN_ENTRIES)
@@ -622,6 +774,7 @@ void fw_set_free(struct fw_set *s)
 int fw_set_compile(const struct fw_rule *rules, size_t n, struct fw_set **ret,
 		   char *err, size_t errlen)
 {
+	struct shapes sh = {};
 	struct order *ord = NULL;
 	struct fw_set *s;
 	int rc;
@@ -658,16 +811,21 @@ int fw_set_compile(const struct fw_rule *rules, size_t n, struct fw_set **ret,
 			goto out;
 		}
 	qsort(ord, n, sizeof(*ord), order_cmp);
+	rc = shapes_build(&sh, rules, n);
+	if (rc)
+		goto out;
 	for (size_t i = 0; i < n; i++) {
-		rc = expand(s, ord[i].r, i, err, errlen);
+		rc = expand(s, &sh, ord[i].r, i, err, errlen);
 		if (rc)
 			goto out;
 	}
 	free(ord);
+	free(sh.v);
 	*ret = s;
 	return 0;
 out:
 	free(ord);
+	free(sh.v);
 	fw_set_free(s);
 	return rc;
 }

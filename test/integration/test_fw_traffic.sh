@@ -224,7 +224,11 @@ apply_rules empty
 fw ifset "$VETHB" default=drop >/dev/null || not_ok "ifset" "exit 0" "exit $?"
 snap "$S"
 assert_eq "ifset default=drop: ping dropped" 0 "$(ping4 $PINGS)"
-assert_eq "ifset default=drop: default_drop == pings" "$PINGS" "$(delta "$S" default_drop)"
+# the pings, plus at most a couple of IPv6 neighbour/MLD packets that the
+# default drop also catches
+D=$(delta "$S" default_drop)
+assert_ge "ifset default=drop: default_drop >= pings" "$PINGS" "$D"
+assert_le "ifset default=drop: default_drop <= pings + 2" "$((PINGS + 2))" "$D"
 fw ifset "$VETHB" clear >/dev/null || not_ok "ifset clear" "exit 0" "exit $?"
 assert_eq "ifset clear: ping passes" "$PINGS" "$(ping4 $PINGS)"
 

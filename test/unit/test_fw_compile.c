@@ -222,31 +222,25 @@ static void test_parse(void)
 
 static void test_limits(void)
 {
-	/* more distinct shapes than FW_MAX_TUPLES: refused with -E2BIG */
-	static const __u8 pl[] = {0, 8, 16, 24, 32};
-	struct fw_rule r[200];
+	/*
+	 * More than FW_MAX_TUPLES shapes: rules that share one key overflow
+	 * its chain and spill into split port ranges of many mask lengths.
+	 */
+	struct fw_rule r[400];
 	struct fw_set *s = NULL;
 	char err[FW_ERR_LEN];
-	int rc, n = 0;
+	int rc;
 
-	for (int a = 0; a < 5; a++)
-		for (int b = 0; b < 5; b++)
-			for (int c = 0; c < 8; c++) {
-				fw_rule_init(&r[n]);
-				r[n].id = n + 1;
-				r[n].proto = 6;
-				r[n].src.family = r[n].dst.family = 4;
-				r[n].src.plen = pl[a];
-				r[n].dst.plen = pl[b];
-				if (c & 1)
-					r[n].sport.lo = r[n].sport.hi = 7;
-				if (c & 2)
-					r[n].dport.lo = r[n].dport.hi = 9;
-				if (c & 4)
-					r[n].vlan = 3;
-				n++;
-			}
-	rc = fw_set_compile(r, n, &s, err, sizeof(err));
+	for (int i = 0; i < 400; i++) {
+		fw_rule_init(&r[i]);
+		r[i].id = i + 1;
+		r[i].proto = 17;
+		r[i].sport.lo = 1u << (i % 15);
+		r[i].sport.hi = r[i].sport.lo + (1u << ((i / 15) % 15)) - 1;
+		r[i].dport.lo = 3;
+		r[i].dport.hi = 3 + (1u << (i % 13)) + i;
+	}
+	rc = fw_set_compile(r, 400, &s, err, sizeof(err));
 	CHECK(rc == -E2BIG && strstr(err, "tuples"),
 	      "want -E2BIG naming tuples, got %d '%s'", rc, err);
 	fw_set_free(s);
