@@ -13,9 +13,9 @@
 #define FW_GENS 2
 /* Distinct mask tuples per family and generation (the per-packet loop bound). */
 #define FW_MAX_TUPLES 128
-/* Expanded rule entries (hash keys) per family, both generations together. */
+/* Rule hash keys per family: a generation may use half (both can coexist). */
 #define FW_MAX_ENTRIES (1u << 21)
-/* Candidates walked under one key, and chain slots per generation. */
+/* Candidates walked under one key; chained candidates per generation. */
 #define FW_CHAIN_MAX 16
 #define FW_CHAIN_GEN (1u << 17)
 /* Distinct rule ids with counters. */

@@ -23,14 +23,11 @@ static __u64 boottime_ns(void)
 static void mask_words(__u32 *out, const __u32 *addr, unsigned int plen,
 		       int words)
 {
-	for (int i = 0; i < words; i++) {
-		int bits = (int)plen - 32 * i;
-		__u32 m = bits <= 0    ? 0
-			  : bits >= 32 ? 0xffffffff
-				       : htobe32(0xffffffffu << (32 - bits));
+	__u32 m[4];
 
-		out[i] = addr[i] & m;
-	}
+	fw_prefix_mask(m, plen);
+	for (int i = 0; i < words; i++)
+		out[i] = addr[i] & m[i];
 }
 
 static int check(const struct fw_cidr *c)

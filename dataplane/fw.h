@@ -166,6 +166,10 @@ int bs_del(const struct fw_maps *m, const struct fw_cidr *c);
 int bs_sweep(const struct fw_maps *m, size_t *ret_removed);
 int bs_count(const struct fw_maps *m, size_t *ret4, size_t *ret6);
 
+/* The network-order mask of a plen-bit prefix in four words (plen <= 128;
+ * an IPv4 prefix uses word 0 only). */
+void fw_prefix_mask(__u32 mask[4], unsigned int plen);
+
 /* ---- text forms ---- */
 /* Parse "10.0.0.0/8", "2001:db8::/32", "1.2.3.4" (host prefix), "any". */
 int fw_cidr_parse(const char *s, struct fw_cidr *ret);

@@ -166,20 +166,9 @@ static size_t range_split(const struct fw_range *r, struct vm *out)
 	return n;
 }
 
-static void mask_addr(__u32 *mask, const struct fw_cidr *c, int words)
+static void mask_addr(__u32 *mask, const struct fw_cidr *c)
 {
-	int plen = c->family ? c->plen : 0;
-
-	for (int i = 0; i < words; i++) {
-		int bits = plen - 32 * i;
-
-		if (bits <= 0)
-			mask[i] = 0;
-		else if (bits >= 32)
-			mask[i] = 0xffffffff;
-		else
-			mask[i] = htobe32(0xffffffffu << (32 - bits));
-	}
+	fw_prefix_mask(mask, c->family ? c->plen : 0);
 }
 
 static __u64 hash_bytes(const void *p, size_t n)
@@ -359,20 +348,11 @@ static void gkey_layout(int fam, const struct gkey *g, void *out)
 	}
 }
 
-/* Find or add the tuple of this mask (laid out); returns its index. */
-static int tuple_find(struct fw_set *s, int fam, const void *mask, __u32 rank)
+/* Add a tuple with this mask (laid out); returns its index. */
+static int tuple_new(struct fw_set *s, int fam, const void *mask, __u32 rank)
 {
 	size_t *n = fam == 4 ? &s->ntup4 : &s->ntup6;
 
-	for (size_t i = *n; i-- > 0;) {
-		const void *m = fam == 4 ? (const void *)&s->tup4[i].mask
-					 : (const void *)&s->tup6[i].mask;
-
-		if (!memcmp(m, mask,
-			    fam == 4 ? sizeof(struct fw4_key)
-				     : sizeof(struct fw6_key)))
-			return i;
-	}
 	if (*n == FW_MAX_TUPLES)
 		return -E2BIG;
 	/* rules come in rank order: the first rank seen is the tuple's best */
@@ -384,6 +364,12 @@ static int tuple_find(struct fw_set *s, int fam, const void *mask, __u32 rank)
 		s->tup6[*n].min_rank = rank;
 	}
 	return (*n)++;
+}
+
+static const void *tuple_mask(const struct fw_set *s, int fam, size_t i)
+{
+	return fam == 4 ? (const void *)&s->tup4[i].mask
+			: (const void *)&s->tup6[i].mask;
 }
 
 /* Prefix lengths a tuple may relax a rule's prefix to (TupleMerge-style). */
@@ -404,9 +390,15 @@ struct placement {
 	struct vm sp, dp;
 };
 
+/*
+ * Put cand under the key that placement pl makes of rule r.  With overflow,
+ * a full chain opens another tuple of the same mask instead of -ENOSPC.
+ */
 static int place(struct fw_set *s, int fam, const struct fw_rule *r,
-		 const struct fw_rule_val *cand, const struct placement *pl)
+		 const struct fw_rule_val *cand, const struct placement *pl,
+		 bool overflow)
 {
+	bool found = false;
 	struct entries *e = fam == 4 ? &s->e4 : &s->e6;
 	union {
 		struct fw4_key k4;
@@ -428,25 +420,18 @@ static int place(struct fw_set *s, int fam, const struct fw_rule *r,
 	};
 	struct fw_cidr sc = r->src, dc = r->dst;
 	bool uncond;
-	int t;
+	int t, rc;
 
 	sc.plen = sc.family ? pl->src_plen : 0;
 	dc.plen = dc.family ? pl->dst_plen : 0;
-	mask_addr(m.src, &sc, 4);
-	mask_addr(m.dst, &dc, 4);
+	mask_addr(m.src, &sc);
+	mask_addr(m.dst, &dc);
 	for (int w = 0; w < 4; w++) {
 		k.src[w] = r->src.addr[w] & m.src[w];
 		k.dst[w] = r->dst.addr[w] & m.dst[w];
 	}
 	gkey_layout(fam, &m, &mk);
 	gkey_layout(fam, &k, &kk);
-	t = tuple_find(s, fam, &mk, cand->rank);
-	if (t < 0)
-		return t;
-	if (fam == 4)
-		kk.k4.tuple = t;
-	else
-		kk.k6.tuple = t;
 	/* the key already checks every port the candidate accepts? */
 	uncond = !cand->tcp_mask && sc.plen == cand->src_plen &&
 		 dc.plen == cand->dst_plen &&
@@ -458,6 +443,28 @@ static int place(struct fw_set *s, int fam, const struct fw_rule *r,
 		  (cand->dport_lo == 0 && cand->dport_hi == 0xffff) ||
 		  (pl->dp.v >= cand->dport_lo &&
 		   (__u32)pl->dp.v + (__u16)~pl->dp.m <= cand->dport_hi));
+	/* every tuple of this mask, then (last resort only) one more of it */
+	for (size_t i = 0; i < (fam == 4 ? s->ntup4 : s->ntup6); i++) {
+		if (memcmp(tuple_mask(s, fam, i), &mk, e->ksize))
+			continue;
+		found = true;
+		if (fam == 4)
+			kk.k4.tuple = i;
+		else
+			kk.k6.tuple = i;
+		rc = chain_add(s, e, &kk, cand, uncond);
+		if (rc != -ENOSPC)
+			return rc;
+	}
+	if (found && !overflow)
+		return -ENOSPC;
+	t = tuple_new(s, fam, &mk, cand->rank);
+	if (t < 0)
+		return t;
+	if (fam == 4)
+		kk.k4.tuple = t;
+	else
+		kk.k6.tuple = t;
 	return chain_add(s, e, &kk, cand, uncond);
 }
 
@@ -609,7 +616,8 @@ static int shapes_build(struct shapes *sh, const struct fw_rule *rules,
 /*
  * Place one rule of one family.  First under relaxed prefixes with port
  * ranges in the candidate; if that chain is full, under its exact prefixes;
- * if that is full too, with port ranges split into prefixes in the key.
+ * if that is full too, with port ranges split into prefixes in the key,
+ * opening another tuple of the same mask where even that chain is full.
  */
 static int expand_family(struct fw_set *s, const struct shapes *sh, int fam,
 			 const struct fw_rule *r,
@@ -650,14 +658,14 @@ static int expand_family(struct fw_set *s, const struct shapes *sh, int fam,
 			merged.sp.v = merged.sp.m = 0;
 		if (!t->dport)
 			merged.dp.v = merged.dp.m = 0;
-		rc = place(s, fam, r, cand, &merged);
+		rc = place(s, fam, r, cand, &merged, false);
 	}
 	if (rc == -ENOSPC)
-		rc = place(s, fam, r, cand, &pl);
+		rc = place(s, fam, r, cand, &pl, false);
 	if (rc == -ENOSPC && (pl.src_plen != sp || pl.dst_plen != dp)) {
 		pl.src_plen = sp;
 		pl.dst_plen = dp;
-		rc = place(s, fam, r, cand, &pl);
+		rc = place(s, fam, r, cand, &pl, false);
 	}
 	if (rc == -ENOSPC) {
 		pl.src_plen = sp;
@@ -669,7 +677,7 @@ static int expand_family(struct fw_set *s, const struct shapes *sh, int fam,
 			for (size_t j = 0; j < ndv && !rc; j++) {
 				pl.sp = sv[i];
 				pl.dp = dv[j];
-				rc = place(s, fam, r, cand, &pl);
+				rc = place(s, fam, r, cand, &pl, true);
 			}
 	}
 	if (rc == -E2BIG)
@@ -677,11 +685,6 @@ static int expand_family(struct fw_set *s, const struct shapes *sh, int fam,
 			err, errlen, rc,
 			"rule %u: more than %d distinct IPv%d match shapes (tuples) in the set",
 			r->id, FW_MAX_TUPLES, fam);
-	if (rc == -ENOSPC)
-		return fail(
-			err, errlen, -E2BIG,
-			"rule %u: more than %d rules with the same addresses, protocol and ports differ only in TCP flags",
-			r->id, FW_CHAIN_MAX);
 	if (rc)
 		return fail(err, errlen, rc, "rule %u: %s", r->id,
 			    strerror(-rc));
@@ -841,10 +844,9 @@ void fw_set_info(const struct fw_set *s, struct fw_set_info *ret)
 
 static bool prefix_ok(const __u32 *a, const __u32 *pfx, unsigned int plen)
 {
-	struct fw_cidr c = {.family = 6, .plen = plen};
 	__u32 m[4];
 
-	mask_addr(m, &c, 4);
+	fw_prefix_mask(m, plen);
 	for (int w = 0; w < 4; w++)
 		if ((a[w] & m[w]) != pfx[w])
 			return false;

@@ -50,6 +50,7 @@ int fw_cidr_parse(const char *s, struct fw_cidr *ret)
 	const char *slash;
 	struct fw_cidr c = {};
 	long plen = -1;
+	__u32 m[4];
 	size_t alen;
 
 	if (!strcmp(s, "any")) {
@@ -75,17 +76,23 @@ int fw_cidr_parse(const char *s, struct fw_cidr *ret)
 		return -EINVAL;
 	c.plen = plen;
 	/* host bits must be zero: "10.1.2.3/8" is a typo more often than not */
-	for (int i = 0; i < (c.family == 4 ? 1 : 4); i++) {
-		int bits = c.plen - 32 * i;
-		__u32 m = bits <= 0    ? 0
-			  : bits >= 32 ? 0xffffffff
-				       : htonl(0xffffffffu << (32 - bits));
-
-		if (c.addr[i] & ~m)
+	fw_prefix_mask(m, c.plen);
+	for (int i = 0; i < 4; i++)
+		if (c.addr[i] & ~m[i])
 			return -EINVAL;
-	}
 	*ret = c;
 	return 0;
+}
+
+void fw_prefix_mask(__u32 mask[4], unsigned int plen)
+{
+	for (int i = 0; i < 4; i++) {
+		int bits = (int)plen - 32 * i;
+
+		mask[i] = bits <= 0    ? 0
+			  : bits >= 32 ? 0xffffffff
+				       : htonl(0xffffffffu << (32 - bits));
+	}
 }
 
 int fw_cidr_format(const struct fw_cidr *c, char *buf, size_t len)

@@ -103,6 +103,19 @@ static inline void ref_random_addr(__u64 *s, int family, __u32 *a)
 	}
 }
 
+/* Zero the host bits of c, as a parsed prefix has them. */
+static inline void ref_clear_host(struct fw_cidr *c)
+{
+	for (int i = 0; i < 4; i++) {
+		int bits = c->plen - 32 * i;
+
+		if (bits <= 0)
+			c->addr[i] = 0;
+		else if (bits < 32)
+			c->addr[i] &= htobe32(0xffffffffu << (32 - bits));
+	}
+}
+
 static inline void ref_random_rule(__u64 *s, __u32 id, struct fw_rule *r)
 {
 	static const __u8 protos[] = {0, 6, 17, 1, 58};
@@ -117,45 +130,29 @@ static inline void ref_random_rule(__u64 *s, __u32 id, struct fw_rule *r)
 		family = 4;
 	if (r->proto == 58)
 		family = 6;
+	/* any prefix length, any port range: the compiler must cope */
 	if (ref_rand(s) % 2) {
 		r->src.family = family;
-		/* a few prefix lengths, as real rule sets have (see README) */
-		static const __u8 pl4[] = {0, 8, 16, 24, 30, 32};
-		static const __u8 pl6[] = {0, 32, 48, 64, 127, 128};
-		r->src.plen = family == 4 ? pl4[ref_rand(s) % 6]
-					  : pl6[ref_rand(s) % 6];
+		r->src.plen = ref_rand(s) % (family == 4 ? 33 : 129);
 		ref_random_addr(s, family, r->src.addr);
-		for (int i = 0; i < 4; i++) {
-			int bits = r->src.plen - 32 * i;
-			__u32 m = bits <= 0 ? 0
-				  : bits >= 32
-					  ? 0xffffffff
-					  : htobe32(0xffffffffu << (32 - bits));
-			r->src.addr[i] &= m;
-		}
+		ref_clear_host(&r->src);
 	}
 	if (ref_rand(s) % 2) {
 		r->dst.family = family;
-		r->dst.plen = family == 4 ? (ref_rand(s) % 2 ? 24 : 32)
-					  : (ref_rand(s) % 2 ? 64 : 128);
+		r->dst.plen = family == 4 ? 20 + ref_rand(s) % 13
+					  : 56 + ref_rand(s) % 73;
 		ref_random_addr(s, family, r->dst.addr);
-		for (int i = 0; i < 4; i++) {
-			int bits = r->dst.plen - 32 * i;
-			__u32 m = bits <= 0 ? 0
-				  : bits >= 32
-					  ? 0xffffffff
-					  : htobe32(0xffffffffu << (32 - bits));
-			r->dst.addr[i] &= m;
-		}
+		ref_clear_host(&r->dst);
 	}
 	if (r->proto == 6 || r->proto == 17) {
-		static const struct fw_range dr[] = {
-			{22, 22}, {53, 53}, {80, 80}, {0, 63}, {33, 47},
-		};
-		if (ref_rand(s) % 2)
-			r->dport = dr[ref_rand(s) % 5];
-		if (ref_rand(s) % 8 == 0)
-			r->sport.lo = r->sport.hi = 1000 + ref_rand(s) % 4;
+		if (ref_rand(s) % 2) {
+			r->dport.lo = ref_rand(s) % 70;
+			r->dport.hi = r->dport.lo + ref_rand(s) % 40;
+		}
+		if (ref_rand(s) % 4 == 0) {
+			r->sport.lo = 1000 + ref_rand(s) % 50;
+			r->sport.hi = r->sport.lo + ref_rand(s) % 3000;
+		}
 	}
 	if (r->proto == 6 && ref_rand(s) % 4 == 0) {
 		r->tcp_mask = 0x12;
@@ -181,7 +178,7 @@ static inline void ref_random_pkt(__u64 *s, struct fw_pkt_fields *p)
 	ref_random_addr(s, p->family, p->src);
 	ref_random_addr(s, p->family, p->dst);
 	if (p->proto == 6 || p->proto == 17) {
-		p->sport = ref_rand(s) % 2 ? 1000 + ref_rand(s) % 5
+		p->sport = ref_rand(s) % 2 ? 1000 + ref_rand(s) % 4000
 					   : ref_rand(s) % 65536;
 		p->dport = ref_rand(s) % 120;
 	} else if (p->proto == 1 || p->proto == 58) {
