@@ -677,7 +677,8 @@ int sentinel_fw(struct xdp_md *ctx)
 		ifs = bpf_map_lookup_elem(&fw_ifset, &ifindex);
 	if (ifs) {
 		dry |= ifs->dry_run;
-		pol = ifs->default_policy;
+		if (ifs->default_policy != FW_POLICY_INHERIT)
+			pol = ifs->default_policy;
 	}
 
 	if ((s->have & (p.family == 4 ? FW_HAVE_MGMT4 : FW_HAVE_MGMT6)) &&

@@ -128,6 +128,7 @@ struct fw_gen_hdr {
 enum fw_policy {
 	FW_POLICY_PASS = 0,
 	FW_POLICY_DROP = 1,
+	FW_POLICY_INHERIT = 2, /* per interface: follow the global policy */
 };
 
 /* Global settings (array index 0) and per-interface overrides (hash). */

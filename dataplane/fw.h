@@ -75,11 +75,34 @@ int fw_maps_open_pinned(const char *pin_dir, struct fw_maps *ret);
 void fw_maps_close(struct fw_maps *m);
 
 /* Attach prog to ifname in XDP mode "native" or "generic" (NULL: native,
- * falling back to generic); the link is pinned as pin_dir/link_<ifname>.
- * *ret_mode (optional) receives the mode used. */
+ * falling back to generic unless another program holds the device); the
+ * link is pinned as pin_dir/link_<ifname>.  *ret_mode (optional) receives
+ * the mode used.  -EEXIST if that pin exists; -EBUSY or -EEXIST from the
+ * kernel when another XDP program is attached. */
 int fw_attach(const struct fw_maps *m, const char *pin_dir, const char *ifname,
 	      const char *mode, const char **ret_mode);
+/* The same for the interface ifindex, whose name ifname names the pin: no
+ * name lookup, so no race with a rename or a re-created name. */
+int fw_attach_ifindex(const struct fw_maps *m, const char *pin_dir,
+		      unsigned int ifindex, const char *ifname,
+		      const char *mode, const char **ret_mode);
+/* Detach and unpin the link of ifname (ifname may also be the pin's name
+ * without the prefix, as read from the directory). */
 int fw_detach(const char *pin_dir, const char *ifname);
+
+/*
+ * Link pins are named FW_LINK_PREFIX + the interface name with every '.'
+ * written as ':' -- bpffs refuses dots in names (EPERM, reserved for the
+ * kernel) while interface names such as "eth0.100" use them, and ':' can
+ * never appear in an interface name.  fw_link_pin_path() writes the full
+ * path (-EINVAL for an invalid name, -ENAMETOOLONG); fw_link_pin_ifname()
+ * turns a pin's file name back into the interface name (-EINVAL if the
+ * file is not a link pin).
+ */
+#define FW_LINK_PREFIX "link_"
+int fw_link_pin_path(const char *pin_dir, const char *ifname, char *buf,
+		     size_t len);
+int fw_link_pin_ifname(const char *file, char *buf, size_t len);
 
 /* ---- rule sets ---- */
 

@@ -147,18 +147,47 @@ static int xdp_link_create(int prog_fd, int ifindex, __u32 flags)
 	return fd < 0 ? -errno : fd;
 }
 
-int fw_attach(const struct fw_maps *m, const char *pin_dir, const char *ifname,
-	      const char *mode, const char **ret_mode)
+int fw_link_pin_path(const char *pin_dir, const char *ifname, char *buf,
+		     size_t len)
 {
-	char path[PATH_MAX], name[IF_NAMESIZE + 8];
-	const char *used = "native";
-	int ifindex, fd, err;
+	char name[sizeof(FW_LINK_PREFIX) + IF_NAMESIZE];
+	size_t n = strlen(ifname);
 
-	ifindex = if_nametoindex(ifname);
-	if (!ifindex)
+	if (n == 0 || n >= IF_NAMESIZE)
+		return -EINVAL;
+	memcpy(name, FW_LINK_PREFIX, sizeof(FW_LINK_PREFIX) - 1);
+	for (size_t i = 0; i <= n; i++)
+		name[sizeof(FW_LINK_PREFIX) - 1 + i] =
+			ifname[i] == '.' ? ':' : ifname[i];
+	return pin_path(buf, len, pin_dir, name);
+}
+
+int fw_link_pin_ifname(const char *file, char *buf, size_t len)
+{
+	size_t plen = sizeof(FW_LINK_PREFIX) - 1, n;
+
+	if (strncmp(file, FW_LINK_PREFIX, plen))
+		return -EINVAL;
+	file += plen;
+	n = strlen(file);
+	if (n == 0 || n >= IF_NAMESIZE || n >= len)
+		return -EINVAL;
+	for (size_t i = 0; i <= n; i++)
+		buf[i] = file[i] == ':' ? '.' : file[i];
+	return 0;
+}
+
+int fw_attach_ifindex(const struct fw_maps *m, const char *pin_dir,
+		      unsigned int ifindex, const char *ifname,
+		      const char *mode, const char **ret_mode)
+{
+	const char *used = "native";
+	char path[PATH_MAX];
+	int fd, err;
+
+	if (!ifindex || ifindex > INT_MAX)
 		return -ENODEV;
-	snprintf(name, sizeof(name), "link_%s", ifname);
-	err = pin_path(path, sizeof(path), pin_dir, name);
+	err = fw_link_pin_path(pin_dir, ifname, path, sizeof(path));
 	if (err)
 		return err;
 	if (access(path, F_OK) == 0)
@@ -171,7 +200,9 @@ int fw_attach(const struct fw_maps *m, const char *pin_dir, const char *ifname,
 		return -EINVAL;
 	} else {
 		fd = xdp_link_create(m->prog, ifindex, XDP_FLAGS_DRV_MODE);
-		if (fd < 0 && !mode) {
+		/* EBUSY/EEXIST: another program holds the device, generic
+		 * mode would be refused too and hide why */
+		if (fd < 0 && !mode && fd != -EBUSY && fd != -EEXIST) {
 			used = "generic";
 			fd = xdp_link_create(m->prog, ifindex,
 					     XDP_FLAGS_SKB_MODE);
@@ -179,6 +210,7 @@ int fw_attach(const struct fw_maps *m, const char *pin_dir, const char *ifname,
 	}
 	if (fd < 0)
 		return fd;
+	/* on failure the link dies with its only fd: nothing stays attached */
 	err = bpf_obj_pin(fd, path);
 	err = err ? -errno : 0;
 	close(fd);
@@ -187,13 +219,22 @@ int fw_attach(const struct fw_maps *m, const char *pin_dir, const char *ifname,
 	return err;
 }
 
+int fw_attach(const struct fw_maps *m, const char *pin_dir, const char *ifname,
+	      const char *mode, const char **ret_mode)
+{
+	unsigned int ifindex = if_nametoindex(ifname);
+
+	if (!ifindex)
+		return -ENODEV;
+	return fw_attach_ifindex(m, pin_dir, ifindex, ifname, mode, ret_mode);
+}
+
 int fw_detach(const char *pin_dir, const char *ifname)
 {
-	char path[PATH_MAX], name[IF_NAMESIZE + 8];
+	char path[PATH_MAX];
 	int fd, err;
 
-	snprintf(name, sizeof(name), "link_%s", ifname);
-	err = pin_path(path, sizeof(path), pin_dir, name);
+	err = fw_link_pin_path(pin_dir, ifname, path, sizeof(path));
 	if (err)
 		return err;
 	fd = bpf_obj_get(path);

@@ -110,7 +110,7 @@ int fw_if_settings_set(const struct fw_maps *m, __u32 ifindex,
 {
 	int err;
 
-	if (!ifindex || s->default_policy > FW_POLICY_DROP || s->dry_run > 1)
+	if (!ifindex || s->default_policy > FW_POLICY_INHERIT || s->dry_run > 1)
 		return -EINVAL;
 	err = update(m->ifset, &ifindex, s, BPF_ANY);
 	return err ? err : have_update(m);

@@ -17,6 +17,9 @@ PACKAGES=(
 	clang llvm                         # BPF target compiler, llvm-strip
 	libbpf-dev libelf-dev zlib1g-dev   # libbpf and what it links
 	bpftool                            # skeletons, vmlinux.h, test inspection
+	libnng-dev                         # channels between the daemons
+	libcap-ng-dev                      # sentinel-dp drops capabilities
+	flatbuffers-compiler               # flatc: wire-compatibility tests of schema/
 	libclang-rt-14-dev                 # libFuzzer and sanitizer runtimes
 	clang-format                       # format check
 	iproute2 iputils-ping socat netcat-openbsd hping3 nmap tcpreplay  # integration traffic

@@ -1,17 +1,22 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# The firewall demo: a client and a host namespace, the XDP firewall, some traffic.
+# The demo: a client and a host namespace, sentinel-dp enforcing on the host's
+# veth end, driven through its control socket by sentinel-dpctl; some traffic.
 #
 # Usage (as root, after `meson setup build && ninja -C build`):
 #	test/demo.sh          build (or rebuild) the demo and show it working
 #	test/demo.sh stop     remove it
-# Environment: FWTOOL (default build/dataplane/sentinel-fwtool), RULES
-# (default etc/demo-rules.txt).  Nothing leaves the two namespaces.
+# Environment: BUILD (default build/), RULES (default etc/demo-rules.txt).
+# Nothing leaves the two namespaces.  Until sentinel-cp exists, root is the
+# control-plane user sentinel-dp accepts on its sockets.
 
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-FWTOOL=${FWTOOL:-$ROOT/build/dataplane/sentinel-fwtool}
+BUILD=${BUILD:-$ROOT/build}
+FWTOOL=$BUILD/dataplane/sentinel-fwtool
+DP=$BUILD/dataplane/sentinel-dp
+DPCTL=$BUILD/dataplane/sentinel-dpctl
 RULES=${RULES:-$ROOT/etc/demo-rules.txt}
 PROBE=$ROOT/test/integration/probe.py
 
@@ -25,13 +30,14 @@ BLOCKED4=10.99.0.66 # a second client address, put in the block set
 C6=fd00:99::1
 H6=fd00:99::2
 PIN=/sys/fs/bpf/sentinel-demo
+SOCK=/run/sentinel-demo
 # A pass-through instance on the client end: a reply sent with XDP_TX from a
 # veth (reject's RST / ICMP unreachable) only reaches a peer that runs XDP.
 PINC=/sys/fs/bpf/sentinel-demo-client
 
 # `ip netns exec` remounts /sys and hides /sys/fs/bpf: run the tool with
 # nsenter, which only switches the network namespace.
-fwh() { nsenter --net="/run/netns/$NSH" "$FWTOOL" -d "$PIN" "$@"; }
+ctl() { "$DPCTL" -s "$SOCK" "$@"; }
 fwc() { nsenter --net="/run/netns/$NSC" "$FWTOOL" -d "$PINC" "$@"; }
 inc() { ip netns exec "$NSC" "$@"; }
 
@@ -55,9 +61,13 @@ stop()
 			sleep 0.1
 		done
 	fi
-	[ -d "$PIN" ] && fwh unload >/dev/null 2>&1
+	if [ -r "$SOCK/dp.pid" ]; then
+		kill "$(cat "$SOCK/dp.pid")" 2>/dev/null
+		sleep 0.3
+	fi
+	"$DP" uninstall -b "$PIN" -s "$SOCK" >/dev/null 2>&1
 	[ -d "$PINC" ] && fwc unload >/dev/null 2>&1
-	rm -rf "$PIN" "$PINC"
+	rm -rf "$PIN" "$PINC" "$SOCK"
 	ip netns del "$NSC" 2>/dev/null
 	ip netns del "$NSH" 2>/dev/null
 	return 0
@@ -66,7 +76,9 @@ stop()
 check()
 {
 	[ "$(id -u)" -eq 0 ] || fail "run as root (namespaces, XDP)"
-	[ -x "$FWTOOL" ] || fail "$FWTOOL not found: meson setup build && ninja -C build"
+	for b in "$FWTOOL" "$DP" "$DPCTL"; do
+		[ -x "$b" ] || fail "$b not found: meson setup build && ninja -C build"
+	done
 	[ -r "$RULES" ] || fail "rules file $RULES not found"
 	for t in ip nsenter ping python3 socat; do
 		command -v "$t" >/dev/null || fail "'$t' is needed"
@@ -113,15 +125,31 @@ servers()
 
 firewall()
 {
-	fwh load >/dev/null || fail "sentinel-fwtool load"
-	fwh set default=pass dry-run=0 malformed=drop reject-pps=100 \
-		reject-burst=20 >/dev/null || fail "sentinel-fwtool set"
-	fwh rules "$RULES" || fail "rules $RULES refused"
-	fwh block add "$BLOCKED4/32" >/dev/null || fail "block add"
-	fwh attach "$VH" native || fail "attach $VH"
+	local i
+
+	nsenter --net="/run/netns/$NSH" setsid "$DP" -i "$VH" -b "$PIN" \
+		-s "$SOCK" -u root >"/tmp/sentinel-demo-dp.log" 2>&1 </dev/null &
+	echo $! >"/tmp/sentinel-demo-dp.pid"
+	for i in $(seq 1 100); do
+		ctl -t 300 status >/dev/null 2>&1 && break
+		sleep 0.05
+	done
+	mv /tmp/sentinel-demo-dp.pid "$SOCK/dp.pid"
+	ctl status >/dev/null || fail "sentinel-dp did not start: $(cat /tmp/sentinel-demo-dp.log)"
+	ctl rules "$RULES" >/dev/null || fail "rules $RULES refused: $(ctl rules "$RULES")"
+	ctl block add "$BLOCKED4/32" >/dev/null || fail "block add"
+	ctl status | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for a in d["attachments"]:
+    print("  sentinel-dp %s (program %d): %s attached, %s mode, link %d; %d rules" % (
+        d["version"], d["prog_id"], a["interface"], a["mode"].lower(), a["link_id"], d["rules"]))'
 	fwc load >/dev/null && fwc set default=pass >/dev/null &&
 		fwc attach "$VC" native >/dev/null ||
 		fail "pass-through XDP on $VC"
+	ctl events -w 4 >"/tmp/sentinel-demo-events.json" 2>&1 &
+	EVENTS=$!
+	sleep 0.3
 }
 
 # show WHAT RESULT
@@ -147,37 +175,51 @@ traffic()
 
 counters()
 {
-	local id
-
 	echo
-	echo "Global counters (non-zero; sentinel-fwtool stats):"
-	fwh stats | awk '$2 != 0 { printf "  %-20s %8s packets %10s bytes\n", $1, $2, $3 }'
+	echo "Counters (sentinel-dpctl counters):"
+	ctl counters | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for k, v in d["global"].items():
+    if v["packets"]:
+        print("  %-20s %8d packets %10d bytes" % (k, v["packets"], v["bytes"]))
+for k, v in sorted(d["rules"].items(), key=lambda kv: int(kv[0])):
+    print("  rule %-15s %8d packets %10d bytes" % (k, v["packets"], v["bytes"]))
+e = d["events"]
+print("  events: %d read, %d sent in %d batches, %d lost (ring %d+%d, channel %d)" % (
+    e["read"], e["sent"], e["batches"], e["ring_skipped"] + e["ring_failed"] + e["send_dropped"],
+    e["ring_skipped"], e["ring_failed"], e["send_dropped"]))'
 	echo
-	echo "Rule counters (sentinel-fwtool counter ID):"
-	for id in $(sed -n 's/^id=\([0-9]*\).*/\1/p' "$RULES"); do
-		fwh counter "$id" | awk '{ printf "  rule %-6s %8s packets %10s bytes\n", $1, $2, $3 }'
-	done
-	echo
-	echo "Events (sentinel-fwtool events):"
-	fwh events -t 0.5 | sed 's/^/  /'
+	echo "Events (sentinel-dpctl events, FlatBuffers batches over nng):"
+	wait "$EVENTS"
+	python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if "rule_id" in e:
+        print("  %-6s rule %-4d %s %s:%d -> %s:%d len %d%s" % (e["action"].lower(), e["rule_id"],
+              {1: "icmp", 6: "tcp", 17: "udp", 58: "icmp6"}.get(e["proto"], e["proto"]),
+              e["src"], e["sport"], e["dst"], e["dport"], e["len"],
+              " (block set)" if e["type"] == 2 else ""))' /tmp/sentinel-demo-events.json
 }
 
 howto()
 {
 	cat <<EOF
 
-The demo stays up.  Try:
+The demo stays up: sentinel-dp runs in $NSH (log /tmp/sentinel-demo-dp.log).
+Try:
   ip netns exec $NSC ping $H4
   ip netns exec $NSC ping -I $BLOCKED4 $H4   # blocked source
   ip netns exec $NSC nc -v $H4 23   # refused by the firewall
-  $FWTOOL -d $PIN stats
-  $FWTOOL -d $PIN counter 40
-  $FWTOOL -d $PIN events   # follow events (Ctrl-C)
-  $FWTOOL -d $PIN set dry-run=1   # deny/reject only report
-  $FWTOOL -d $PIN block del $BLOCKED4/32
-  $FWTOOL -d $PIN rules $RULES   # after editing the rules
-Commands that name an interface (attach, detach, ifset) run in the host
-namespace: nsenter --net=/run/netns/$NSH $FWTOOL -d $PIN ifset $VH default=drop
+  $DPCTL -s $SOCK status
+  $DPCTL -s $SOCK counters 40
+  $DPCTL -s $SOCK events   # follow events (Ctrl-C)
+  $DPCTL -s $SOCK dry-run on   # deny/reject only report
+  $DPCTL -s $SOCK block del $BLOCKED4/32
+  $DPCTL -s $SOCK rules $RULES   # after editing the rules
+  kill -9 \$(cat $SOCK/dp.pid)   # enforcement stays; started again, it adopts:
+  nsenter --net=/run/netns/$NSH $DP -i $VH -b $PIN -s $SOCK -u root &
 Remove the demo: $0 stop
 EOF
 }

@@ -7,6 +7,7 @@ probe.py udp HOST PORT [TIMEOUT [SIZE]]
                                    -> reply | refused | timeout | error:<why>
 probe.py udpflood HOST PORTLO PORTHI SECONDS PPS
                                    -> number of datagrams sent
+probe.py udpsink PORT SECONDS          -> datagrams received on PORT (IPv4+IPv6)
 probe.py rawsend IFACE DSTMAC SRCIP DSTIP VLAN COUNT MARKER
                                    -> ICMP echo frames sent, 802.1Q-tagged
                                       with VLAN unless it is 0
@@ -88,6 +89,28 @@ def udpflood(host, lo, hi, seconds, pps):
     return sent
 
 
+def udpsink(port, seconds):
+    """Count datagrams arriving on port (IPv4 and IPv6) for seconds."""
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    s.bind(("::", port))
+    end = time.monotonic() + seconds
+    n = 0
+    while True:
+        left = end - time.monotonic()
+        if left <= 0:
+            break
+        s.settimeout(left)
+        try:
+            s.recv(2048)
+            n += 1
+        except socket.timeout:
+            break
+    s.close()
+    return n
+
+
 def csum(data):
     if len(data) % 2:
         data += b"\0"
@@ -159,6 +182,9 @@ def main(argv):
     if cmd == "udpflood":
         print(udpflood(argv[2], int(argv[3]), int(argv[4]), float(argv[5]),
                        float(argv[6])))
+        return 0
+    if cmd == "udpsink":
+        print(udpsink(int(argv[2]), float(argv[3])))
         return 0
     if cmd == "rawsend":
         print(rawsend(argv[2], argv[3], argv[4], argv[5], int(argv[6]),

@@ -1,0 +1,591 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Carries out sentinel-dp commands against the firewall and builds replies. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+
+#include "control_fb.h"
+#include "dp.h"
+#include "dp_events.h"
+#include "log.h"
+#include "fb.h"
+#include "ifmgr.h"
+
+#define MAX_UNRESOLVED 64
+
+static uint32_t str(struct fb_builder *b, const char *s)
+{
+	return fb_create_string(b, s, strlen(s));
+}
+
+/* A reply with code Ok and an optional result (type 0 = none). */
+static int reply_ok(struct fb_builder *b, uint64_t id, int rtype,
+		    uint32_t result, const char *msg)
+{
+	uint32_t m = msg ? str(b, msg) : 0;
+
+	sentinel_Reply_start(b);
+	sentinel_Reply_add_id(b, id);
+	sentinel_Reply_add_code(b, sentinel_Code_Ok);
+	if (m)
+		sentinel_Reply_add_message(b, m);
+	sentinel_Reply_add_result(b, rtype, result);
+	return sentinel_Reply_finish(b, sentinel_Reply_end(b));
+}
+
+static int reply_err(struct fb_builder *b, uint64_t id, int code,
+		     const char *field, const char *fmt, const char *detail)
+{
+	struct dp_err e;
+
+	dp_err_set(&e, 0, code, field, fmt, detail);
+	return dp_reply_error(b, id, &e);
+}
+
+/* ---- interface names ---- */
+
+/* Resolve rule interface names into a fresh fw_rule array.  Missing names
+ * get an ifindex no packet carries, so such rules match nothing until the
+ * interface appears (the set is re-resolved then). */
+static int resolve_rules(const struct dp_rule *in, size_t n,
+			 struct fw_rule **ret, const char **unres,
+			 size_t *ret_nunres)
+{
+	struct fw_rule *r = calloc(n ? n : 1, sizeof(*r));
+	size_t nu = 0;
+
+	if (!r)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		r[i] = in[i].r;
+		if (!in[i].ifname[0])
+			continue;
+		r[i].ifindex = if_nametoindex(in[i].ifname);
+		if (r[i].ifindex)
+			continue;
+		r[i].ifindex = DP_IFNAME_NONE;
+		if (!unres)
+			continue;
+		bool seen = false;
+		for (size_t j = 0; j < nu && !seen; j++)
+			seen = !strcmp(unres[j], in[i].ifname);
+		if (!seen && nu < MAX_UNRESOLVED)
+			unres[nu++] = in[i].ifname;
+	}
+	*ret = r;
+	if (ret_nunres)
+		*ret_nunres = nu;
+	return 0;
+}
+
+static uint32_t active_generation(const struct dp *dp)
+{
+	__u32 zero = 0, gen = 0;
+
+	bpf_map_lookup_elem(dp->maps.active, &zero, &gen);
+	return gen;
+}
+
+/* Compile and apply; err gets the reason.  Nothing changes on failure. */
+static int rules_apply(struct dp *dp, const struct fw_rule *r, size_t n,
+		       struct fw_set_info *info, int *code, char *err,
+		       size_t errlen)
+{
+	struct fw_set *set;
+	int rc;
+
+	rc = fw_set_compile(r, n, &set, err, errlen);
+	if (rc) {
+		*code = rc == -E2BIG ? sentinel_Code_TooLarge
+				     : sentinel_Code_Invalid;
+		return rc;
+	}
+	rc = fw_set_apply(&dp->maps, set, err, errlen);
+	if (rc)
+		*code = sentinel_Code_Failed;
+	else if (info)
+		fw_set_info(set, info);
+	fw_set_free(set);
+	return rc;
+}
+
+static int exec_replace(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
+{
+	const char *unres[MAX_UNRESOLVED];
+	struct fw_set_info info;
+	char err[FW_ERR_LEN];
+	struct fw_rule *r;
+	size_t nu;
+	uint32_t refs[MAX_UNRESOLVED], uvec, res;
+	int rc, code;
+
+	rc = resolve_rules(c->rules, c->nrules, &r, unres, &nu);
+	if (rc)
+		return reply_err(b, c->id, sentinel_Code_Failed, "", "%s",
+				 "out of memory");
+	rc = rules_apply(dp, r, c->nrules, &info, &code, err, sizeof(err));
+	for (size_t i = 0; i < c->nrules; i++)
+		c->rules[i].r.ifindex = r[i].ifindex;
+	free(r);
+	if (rc) {
+		log_msg(LOG_WARNING, "rule set of %zu rules refused: %s",
+			c->nrules, err);
+		return reply_err(b, c->id, code, "rules", "%s", err);
+	}
+	/* the kernel now enforces c->rules: keep them for re-resolution */
+	free(dp->rules);
+	dp->rules = c->rules;
+	dp->nrules = c->nrules;
+	c->rules = NULL;
+	c->nrules = 0;
+	dp->rules_known = true;
+	dp->rules_named = false;
+	for (size_t i = 0; i < dp->nrules; i++)
+		dp->rules_named |= dp->rules[i].ifname[0] != '\0';
+	log_msg(LOG_INFO,
+		"rule set applied: %zu rules, %zu+%zu entries, %zu+%zu tuples",
+		info.rules, info.entries4, info.entries6, info.tuples4,
+		info.tuples6);
+
+	for (size_t i = 0; i < nu; i++)
+		refs[i] = str(b, unres[i]);
+	uvec = nu ? fb_create_ref_vector(b, refs, nu) : 0;
+	sentinel_RulesResult_start(b);
+	sentinel_RulesResult_add_rules(b, info.rules);
+	sentinel_RulesResult_add_entries4(b, info.entries4);
+	sentinel_RulesResult_add_entries6(b, info.entries6);
+	sentinel_RulesResult_add_tuples4(b, info.tuples4);
+	sentinel_RulesResult_add_tuples6(b, info.tuples6);
+	sentinel_RulesResult_add_generation(b, active_generation(dp));
+	if (uvec)
+		sentinel_RulesResult_add_unresolved(b, uvec);
+	res = sentinel_RulesResult_end(b);
+	return reply_ok(b, c->id, sentinel_Result_RulesResult, res,
+			nu ? "applied; some interfaces do not exist yet"
+			   : NULL);
+}
+
+/* ---- per-interface settings ---- */
+
+static struct dp_ifpol *ifpol_find(struct dp *dp, const char *name, bool add)
+{
+	for (size_t i = 0; i < dp->nifpol; i++)
+		if (!strcmp(dp->ifpol[i].name, name))
+			return &dp->ifpol[i];
+	if (!add || dp->nifpol == DP_MAX_IFPOL)
+		return NULL;
+	struct dp_ifpol *p = &dp->ifpol[dp->nifpol++];
+
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->policy = -1;
+	p->dry_run = false;
+	return p;
+}
+
+/* Make fw_ifset hold exactly the wanted settings of interfaces that exist. */
+static int ifpol_apply(struct dp *dp)
+{
+	__u32 want[DP_MAX_IFPOL], key, next, *prev = NULL;
+	size_t nwant = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < dp->nifpol; i++) {
+		const struct dp_ifpol *p = &dp->ifpol[i];
+		struct fw_if_settings s = {
+			.default_policy =
+				p->policy < 0 ? FW_POLICY_INHERIT : p->policy,
+			.dry_run = p->dry_run,
+		};
+		__u32 idx = if_nametoindex(p->name);
+
+		if (!idx)
+			continue;
+		want[nwant++] = idx;
+		int e = fw_if_settings_set(&dp->maps, idx, &s);
+		if (e && !rc)
+			rc = e;
+	}
+	/* stale entries: interfaces gone or settings reset */
+	while (bpf_map_get_next_key(dp->maps.ifset, prev, &next) == 0) {
+		bool keep = false;
+
+		for (size_t i = 0; i < nwant && !keep; i++)
+			keep = want[i] == next;
+		key = next;
+		prev = &key;
+		if (!keep) {
+			fw_if_settings_del(&dp->maps, next);
+			prev = NULL; /* restart: the walk lost its place */
+		}
+	}
+	return rc;
+}
+
+static void ifpol_compact(struct dp *dp)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < dp->nifpol; i++)
+		if (dp->ifpol[i].policy >= 0 || dp->ifpol[i].dry_run)
+			dp->ifpol[j++] = dp->ifpol[i];
+	dp->nifpol = j;
+}
+
+static int exec_global_or_if(struct dp *dp, struct dp_cmd *c,
+			     struct fb_builder *b)
+{
+	struct fw_settings s;
+	int rc;
+
+	if (!c->ifname[0]) {
+		rc = fw_settings_get(&dp->maps, &s);
+		if (!rc) {
+			if (c->kind == sentinel_Command_SetDryRun)
+				s.dry_run = c->enabled;
+			else
+				s.default_policy = c->policy;
+			rc = fw_settings_set(&dp->maps, &s);
+		}
+		if (rc)
+			return reply_err(b, c->id, sentinel_Code_Failed, "",
+					 "settings: %s", strerror(-rc));
+		log_msg(LOG_INFO, "global %s set to %s",
+			c->kind == sentinel_Command_SetDryRun
+				? "dry-run"
+				: "default policy",
+			c->kind == sentinel_Command_SetDryRun
+				? (c->enabled ? "on" : "off")
+				: (c->policy ? "drop" : "pass"));
+		return reply_ok(b, c->id, 0, 0, NULL);
+	}
+
+	struct dp_ifpol *p = ifpol_find(dp, c->ifname, true);
+	struct dp_ifpol saved;
+
+	if (!p)
+		return reply_err(
+			b, c->id, sentinel_Code_TooLarge, "interface",
+			"at most %s interfaces with their own settings", "256");
+	saved = *p;
+	if (c->kind == sentinel_Command_SetDryRun)
+		p->dry_run = c->enabled;
+	else
+		p->policy = c->reset ? -1 : c->policy;
+	rc = ifpol_apply(dp);
+	if (rc) {
+		*p = saved;
+		ifpol_apply(dp);
+		ifpol_compact(dp);
+		return reply_err(b, c->id, sentinel_Code_Failed, "interface",
+				 "per-interface settings: %s", strerror(-rc));
+	}
+	ifpol_compact(dp);
+	log_msg(LOG_INFO, "interface %s: settings changed", c->ifname);
+	return reply_ok(b, c->id, 0, 0,
+			if_nametoindex(c->ifname)
+				? NULL
+				: "kept; the interface does not exist yet");
+}
+
+/* ---- block sets, anti-lockout ---- */
+
+static int exec_block_add(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
+{
+	int rc = bs_add(&dp->maps, c->blocks, c->nblocks);
+
+	if (rc)
+		return reply_err(b, c->id, sentinel_Code_Failed, "entries",
+				 "block set: %s (nothing was added)",
+				 strerror(-rc));
+	return reply_ok(b, c->id, 0, 0, NULL);
+}
+
+static int exec_block_remove(struct dp *dp, struct dp_cmd *c,
+			     struct fb_builder *b)
+{
+	size_t absent = 0;
+	char msg[64];
+
+	for (size_t i = 0; i < c->ncidrs; i++) {
+		int rc = bs_del(&dp->maps, &c->cidrs[i]);
+
+		if (rc == -ENOENT)
+			absent++;
+		else if (rc)
+			return reply_err(b, c->id, sentinel_Code_Failed,
+					 "cidrs", "block set: %s",
+					 strerror(-rc));
+	}
+	snprintf(msg, sizeof(msg), "%zu removed, %zu were not present",
+		 c->ncidrs - absent, absent);
+	return reply_ok(b, c->id, 0, 0, msg);
+}
+
+static bool mgmt_wanted(const struct dp_cmd *c, const struct fw_cidr *k)
+{
+	for (size_t i = 0; i < c->nmgmt; i++)
+		if (c->mgmt[i].cidr.family == k->family &&
+		    c->mgmt[i].cidr.plen == k->plen &&
+		    !memcmp(c->mgmt[i].cidr.addr, k->addr,
+			    k->family == 4 ? 4 : 16))
+			return true;
+	return false;
+}
+
+/* Collect the prefixes now in the anti-lockout maps. */
+static size_t mgmt_list(const struct dp *dp, struct fw_cidr *out, size_t max)
+{
+	struct mgmt4_key k4, *p4 = NULL;
+	struct mgmt6_key k6, *p6 = NULL;
+	size_t n = 0;
+
+	while (n < max && bpf_map_get_next_key(dp->maps.mgmt4, p4, &k4) == 0) {
+		out[n] = (struct fw_cidr){.family = 4, .plen = k4.prefixlen};
+		out[n++].addr[0] = k4.addr;
+		p4 = &k4;
+	}
+	while (n < max && bpf_map_get_next_key(dp->maps.mgmt6, p6, &k6) == 0) {
+		out[n] = (struct fw_cidr){.family = 6, .plen = k6.prefixlen};
+		memcpy(out[n++].addr, k6.addr, 16);
+		p6 = &k6;
+	}
+	return n;
+}
+
+/* New entries first, then the old ones not wanted: the list never has a
+ * moment without the prefixes that are in both. */
+static int exec_mgmt(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
+{
+	struct fw_cidr *old = calloc(2 * DP_MAX_MGMT, sizeof(*old));
+	size_t nold;
+	int rc = 0;
+
+	if (!old)
+		return reply_err(b, c->id, sentinel_Code_Failed, "", "%s",
+				 "out of memory");
+	nold = mgmt_list(dp, old, 2 * DP_MAX_MGMT);
+	for (size_t i = 0; i < c->nmgmt && !rc; i++)
+		rc = fw_mgmt_add(&dp->maps, &c->mgmt[i].cidr, c->mgmt[i].ports,
+				 c->mgmt[i].nports);
+	for (size_t i = 0; i < nold && !rc; i++)
+		if (!mgmt_wanted(c, &old[i]))
+			rc = fw_mgmt_del(&dp->maps, &old[i]);
+	free(old);
+	if (rc)
+		return reply_err(b, c->id, sentinel_Code_Failed, "entries",
+				 "anti-lockout list: %s", strerror(-rc));
+	log_msg(LOG_INFO, "anti-lockout list set: %zu entries", c->nmgmt);
+	return reply_ok(b, c->id, 0, 0, NULL);
+}
+
+/* ---- reading ---- */
+
+static int exec_counters(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
+{
+	struct fw_counter st[FW_ST__MAX];
+	struct sentinel_RuleCounter *rc_out;
+	uint32_t refs[FW_ST__MAX], gvec, rvec, evs, res;
+	struct dp_ev_stats es = {};
+	size_t n = 0, cap;
+	__u32 key, *prev = NULL;
+	int rc;
+
+	rc = fw_stats_read(&dp->maps, st);
+	if (rc)
+		return reply_err(b, c->id, sentinel_Code_Failed, "",
+				 "counters: %s", strerror(-rc));
+	cap = c->nrule_ids ? c->nrule_ids : FW_MAX_RULES;
+	rc_out = calloc(cap, sizeof(*rc_out));
+	if (!rc_out)
+		return reply_err(b, c->id, sentinel_Code_Failed, "", "%s",
+				 "out of memory");
+	if (c->nrule_ids) {
+		for (size_t i = 0; i < c->nrule_ids; i++) {
+			struct fw_counter v = {};
+
+			fw_rule_counter(&dp->maps, c->rule_ids[i], &v);
+			rc_out[n].rule_id = c->rule_ids[i];
+			rc_out[n].packets = v.packets;
+			rc_out[n++].bytes = v.bytes;
+		}
+	} else {
+		while (n < cap &&
+		       bpf_map_get_next_key(dp->maps.rcnt, prev, &key) == 0) {
+			struct fw_counter v = {};
+
+			fw_rule_counter(&dp->maps, key, &v);
+			rc_out[n].rule_id = key;
+			rc_out[n].packets = v.packets;
+			rc_out[n++].bytes = v.bytes;
+			prev = &key;
+		}
+	}
+	rvec = fb_create_vector(b, rc_out, n, sizeof(*rc_out), 8);
+	free(rc_out);
+	for (unsigned int i = 0; i < FW_ST__MAX; i++) {
+		uint32_t name = str(b, fw_stat_name(i));
+
+		sentinel_Counter_start(b);
+		sentinel_Counter_add_name(b, name);
+		sentinel_Counter_add_packets(b, st[i].packets);
+		sentinel_Counter_add_bytes(b, st[i].bytes);
+		refs[i] = sentinel_Counter_end(b);
+	}
+	gvec = fb_create_ref_vector(b, refs, FW_ST__MAX);
+	if (dp->ev)
+		dp_events_stats(dp->ev, &es);
+	sentinel_EventStats_start(b);
+	sentinel_EventStats_add_read(b, es.read);
+	sentinel_EventStats_add_sent(b, es.sent);
+	sentinel_EventStats_add_batches(b, es.batches);
+	sentinel_EventStats_add_ring_skipped(b, st[FW_ST_EV_SKIPPED].packets);
+	sentinel_EventStats_add_ring_failed(b, st[FW_ST_EV_FAILED].packets);
+	sentinel_EventStats_add_send_dropped(b, es.send_dropped);
+	evs = sentinel_EventStats_end(b);
+	sentinel_CountersResult_start(b);
+	sentinel_CountersResult_add_global(b, gvec);
+	sentinel_CountersResult_add_rules(b, rvec);
+	sentinel_CountersResult_add_events(b, evs);
+	res = sentinel_CountersResult_end(b);
+	return reply_ok(b, c->id, sentinel_Result_CountersResult, res, NULL);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int exec_status(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
+{
+	struct bpf_prog_info pinfo = {};
+	__u32 plen = sizeof(pinfo), zero = 0, gen = 0;
+	struct ifmgr_att *att;
+	struct fw_settings s = {};
+	struct fw_gen_hdr gh = {};
+	struct fw_cidr mg[2 * DP_MAX_MGMT];
+	size_t natt, n4 = 0, n6 = 0;
+	uint32_t *refs, avec, ver, res;
+
+	bpf_obj_get_info_by_fd(dp->maps.prog, &pinfo, &plen);
+	fw_settings_get(&dp->maps, &s);
+	bpf_map_lookup_elem(dp->maps.active, &zero, &gen);
+	bpf_map_lookup_elem(dp->maps.gen, &gen, &gh);
+	bs_count(&dp->maps, &n4, &n6);
+
+	natt = dp->im ? ifmgr_list(dp->im, NULL, 0) : 0;
+	att = calloc(natt ? natt : 1, sizeof(*att));
+	refs = calloc(natt ? natt : 1, sizeof(*refs));
+	if (!att || !refs) {
+		free(att);
+		free(refs);
+		return reply_err(b, c->id, sentinel_Code_Failed, "", "%s",
+				 "out of memory");
+	}
+	if (natt)
+		natt = ifmgr_list(dp->im, att, natt);
+	for (size_t i = 0; i < natt; i++) {
+		uint32_t name = str(b, att[i].name), why = 0;
+
+		if (att[i].err == -EBUSY)
+			why = str(
+				b,
+				"another XDP program holds the interface; left alone");
+		else if (att[i].err)
+			why = str(b, strerror(-att[i].err));
+
+		sentinel_Attachment_start(b);
+		sentinel_Attachment_add_interface(b, name);
+		sentinel_Attachment_add_ifindex(b, att[i].ifindex);
+		sentinel_Attachment_add_mode(b, att[i].mode);
+		sentinel_Attachment_add_link_id(b, att[i].link_id);
+		sentinel_Attachment_add_prog_id(b, att[i].prog_id);
+		if (why)
+			sentinel_Attachment_add_error(b, why);
+		refs[i] = sentinel_Attachment_end(b);
+	}
+	avec = fb_create_ref_vector(b, refs, natt);
+	free(att);
+	free(refs);
+	ver = str(b, SENTINEL_VERSION);
+	sentinel_StatusResult_start(b);
+	sentinel_StatusResult_add_version(b, ver);
+	sentinel_StatusResult_add_prog_id(b, pinfo.id);
+	sentinel_StatusResult_add_adopted(b, dp->adopted);
+	sentinel_StatusResult_add_uptime_ms(b, (mono_ns() - dp->start_ns) /
+						       1000000);
+	sentinel_StatusResult_add_attachments(b, avec);
+	sentinel_StatusResult_add_rules(b, gh.nrules);
+	sentinel_StatusResult_add_generation(b, gen);
+	sentinel_StatusResult_add_default_policy(b, s.default_policy);
+	sentinel_StatusResult_add_dry_run(b, s.dry_run);
+	sentinel_StatusResult_add_block4(b, n4);
+	sentinel_StatusResult_add_block6(b, n6);
+	sentinel_StatusResult_add_mgmt(b, mgmt_list(dp, mg, 2 * DP_MAX_MGMT));
+	res = sentinel_StatusResult_end(b);
+	return reply_ok(b, c->id, sentinel_Result_StatusResult, res, NULL);
+}
+
+int dp_exec(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
+{
+	fb_builder_reset(b);
+	switch (c->kind) {
+	case sentinel_Command_ReplaceRules:
+		return exec_replace(dp, c, b);
+	case sentinel_Command_BlockAdd:
+		return exec_block_add(dp, c, b);
+	case sentinel_Command_BlockRemove:
+		return exec_block_remove(dp, c, b);
+	case sentinel_Command_SetDryRun:
+	case sentinel_Command_SetDefaultPolicy:
+		return exec_global_or_if(dp, c, b);
+	case sentinel_Command_SetMgmt:
+		return exec_mgmt(dp, c, b);
+	case sentinel_Command_GetCounters:
+		return exec_counters(dp, c, b);
+	case sentinel_Command_GetStatus:
+		return exec_status(dp, c, b);
+	}
+	return reply_err(b, c->id, sentinel_Code_Unsupported, "command", "%s",
+			 "unknown command");
+}
+
+void dp_links_changed(void *ctx)
+{
+	struct dp *dp = ctx;
+	char err[FW_ERR_LEN];
+	struct fw_rule *r;
+	bool differ = false;
+	int rc, code;
+
+	if (ifpol_apply(dp))
+		log_msg(LOG_WARNING,
+			"per-interface settings not fully applied");
+	if (!dp->rules_named)
+		return;
+	if (resolve_rules(dp->rules, dp->nrules, &r, NULL, NULL)) {
+		log_msg(LOG_ERR, "rule re-resolution: out of memory");
+		return;
+	}
+	for (size_t i = 0; i < dp->nrules && !differ; i++)
+		differ = r[i].ifindex != dp->rules[i].r.ifindex;
+	if (differ) {
+		rc = rules_apply(dp, r, dp->nrules, NULL, &code, err,
+				 sizeof(err));
+		if (rc)
+			log_msg(LOG_ERR, "rule set re-resolution failed: %s",
+				err);
+		else
+			for (size_t i = 0; i < dp->nrules; i++)
+				dp->rules[i].r.ifindex = r[i].ifindex;
+		log_msg(LOG_INFO, "interfaces changed: rule set re-resolved");
+	}
+	free(r);
+}
