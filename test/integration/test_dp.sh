@@ -97,6 +97,35 @@ assert_eq "a vanished interface is cleaned up" "0" \
 	"$(jget "$st" 'len([a for a in d["attachments"] if a["interface"]=="sfxlater0"])')"
 assert_eq "and its pin is gone" "no" "$([ -e "$PIN/link_sfxlater0" ] && echo yes || echo no)"
 
+# ---- 100 interfaces (50 veth pairs) flapping: no stale state, links or fds ----
+fds0=$(ls "/proc/$DP_PID/fd" | wc -l)
+for round in 1 2 3; do
+	for i in $(seq 1 50); do
+		echo "link add sfxf$i type veth peer name sfxg$i"
+	done | ip -n "$NSB" -batch -
+	sleep 0.3
+	for i in $(seq 1 50); do echo "link del sfxf$i"; done | ip -n "$NSB" -batch -
+done
+for i in $(seq 1 50); do
+	echo "link add sfxf$i type veth peer name sfxg$i"
+done | ip -n "$NSB" -batch -
+for i in $(seq 1 25); do echo "link del sfxf$i"; done | ip -n "$NSB" -batch -
+sleep 1
+st=$(dpctl status)
+existing=$(ip -n "$NSB" -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' |
+	grep -E '^(sfx|'"$VETHB"'$)' | grep -v '^sfxskip' | sort | tr '\n' ' ')
+assert_eq "after 100 interfaces came and went 3 times (+50 more, 25 removed): attachments == matching interfaces" "$existing" \
+	"$(jget "$st" '" ".join(sorted(a["interface"] for a in d["attachments"] if a["link_id"] > 0)) + " "')"
+assert_eq "pins == those interfaces" "$(echo $existing | wc -w)" "$(ls "$PIN" | grep -c '^link_')"
+assert_eq "XDP links of our program == those interfaces (no stale links)" "$(echo $existing | wc -w)" \
+	"$(bpftool -j link show | python3 -c '
+import json, sys
+print(sum(1 for l in json.load(sys.stdin) if l.get("type") == "xdp" and l.get("prog_id") == int(sys.argv[1])))' "$prog1")"
+assert_eq "sentinel-dp holds no more file descriptors than before" "$fds0" "$(ls "/proc/$DP_PID/fd" | wc -l)"
+for i in $(seq 26 50); do echo "link del sfxf$i"; done | ip -n "$NSB" -batch -
+sleep 0.5
+assert_eq "all gone again: one attachment left" "1" "$(jget "$(dpctl status)" 'len(d["attachments"])')"
+
 # ---- block sets with expiry ----
 out=$(dpctl block add "$IP4A/32" ttl=2 source=7)
 assert_eq "block entry added" "Ok" "$(jget "$out" 'd["code"]')"
