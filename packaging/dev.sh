@@ -19,6 +19,9 @@ PACKAGES=(
 	bpftool                            # skeletons, vmlinux.h, test inspection
 	libnng-dev                         # channels between the daemons
 	libcap-ng-dev                      # sentinel-dp drops capabilities
+	libjansson-dev                     # JSON (API bodies, config dump, JWT claims)
+	libh2o-dev libuv1-dev libssl-dev   # the HTTPS API (h2o on libuv, OpenSSL TLS)
+	curl openssl                       # API tests (client, test certificates)
 	flatbuffers-compiler               # flatc: wire-compatibility tests of schema/
 	libclang-rt-14-dev                 # libFuzzer and sanitizer runtimes
 	clang-format                       # format check
