@@ -79,17 +79,22 @@ void log_msg(int level, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* key_state packs the second (low bits) and the count within it. */
+/* key_state packs the second (low bits) and the count within it; callers
+ * on several threads share it, so it changes only by compare-and-swap. */
 void log_limited(int *key_state, int level, const char *fmt, ...)
 {
-	int now = (int)(time(NULL) & 0xfffff), burst = 5;
+	int now = (int)(time(NULL) & 0xfffff), burst = 5, cur, next;
 	va_list ap;
 
-	if ((*key_state & 0xfffff) != now)
-		*key_state = now;
-	if ((*key_state >> 20) >= burst)
-		return;
-	*key_state += 1 << 20;
+	cur = __atomic_load_n(key_state, __ATOMIC_RELAXED);
+	do {
+		next = (cur & 0xfffff) != now ? now : cur;
+		if ((next >> 20) >= burst)
+			return;
+		next += 1 << 20;
+	} while (!__atomic_compare_exchange_n(key_state, &cur, next, false,
+					      __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
 	va_start(ap, fmt);
 	vlog(level, fmt, ap);
 	va_end(ap);

@@ -16,7 +16,7 @@ void log_msg(int level, const char *fmt, ...)
 /* Like log_msg, at most burst lines per second per call site (key). */
 void log_limited(int *key_state, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Parse "err", "warning", "info", "debug"; -1 if unknown. */
+/* Parse "error", "warning" (or "warn"), "info", "debug"...; -1 if unknown. */
 int log_level_parse(const char *s);
 
 /* Tell systemd (NOTIFY_SOCKET) a state such as "READY=1"; no-op outside. */

@@ -10,7 +10,8 @@
 #include "dp_cmd.h"
 #include "fw.h"
 
-#define DP_MAX_IFPOL 256 /* interfaces with their own policy or dry-run */
+#define DP_MAX_IFPOL	 256 /* interfaces with their own policy or dry-run */
+#define DP_MAX_IFPOL_STR "256"
 
 struct ifmgr;
 struct dp_events;

@@ -104,7 +104,8 @@ static int ifname_from(const char *s, size_t len, char *out, const char *field,
 	if (!strcmp(s, ".") || !strcmp(s, ".."))
 		return bad(err, field, "not an interface name");
 	for (size_t i = 0; i < len; i++)
-		if (s[i] == '/' || s[i] == ':' || s[i] <= ' ' || s[i] == 0x7f)
+		if (s[i] == '/' || s[i] == ':' || (unsigned char)s[i] <= ' ' ||
+		    s[i] == 0x7f)
 			return bad(
 				err, field,
 				"interface name with '/', ':', space or control byte");
@@ -261,7 +262,7 @@ static int decode_block_remove(const struct sentinel_BlockRemove *t,
 static int decode_mgmt(const struct sentinel_SetMgmt *t, struct dp_cmd *c,
 		       struct dp_err *err)
 {
-	size_t n = sentinel_SetMgmt_entries_len(t);
+	size_t n = sentinel_SetMgmt_entries_len(t), nfam[2] = {0, 0};
 	char f[64];
 	int rc;
 
@@ -293,7 +294,21 @@ static int decode_mgmt(const struct sentinel_SetMgmt *t, struct dp_cmd *c,
 				return bad(err, f, "port 0");
 		}
 		m->nports = np;
+		for (size_t j = 0; j < i; j++)
+			if (c->mgmt[j].cidr.family == m->cidr.family &&
+			    c->mgmt[j].cidr.plen == m->cidr.plen &&
+			    !memcmp(c->mgmt[j].cidr.addr, m->cidr.addr, 16)) {
+				snprintf(f, sizeof(f), "entries[%zu].cidr", i);
+				return bad(err, f, "the same prefix twice");
+			}
+		nfam[m->cidr.family == 6]++;
 	}
+	/* the kernel's anti-lockout tries hold FW_MAX_MGMT per family */
+	if (nfam[0] > FW_MAX_MGMT || nfam[1] > FW_MAX_MGMT)
+		return dp_err_set(
+			err, -E2BIG, sentinel_Code_TooLarge, "entries",
+			"entries: %zu IPv4 and %zu IPv6 prefixes, at most %d of each",
+			nfam[0], nfam[1], FW_MAX_MGMT);
 	c->nmgmt = n;
 	return 0;
 }

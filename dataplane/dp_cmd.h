@@ -15,7 +15,7 @@ struct fb_builder;
 /* Limits of one request, beyond what the firewall itself enforces. */
 #define DP_MAX_REQUEST	(64u << 20) /* bytes */
 #define DP_MAX_BLOCKS	(1u << 20)  /* entries per BlockAdd/BlockRemove */
-#define DP_MAX_MGMT	1024
+#define DP_MAX_MGMT	(2 * FW_MAX_MGMT)
 #define DP_MAX_RULE_IDS FW_MAX_RULES
 #define DP_MAX_TTL_MS	(365ull * 24 * 3600 * 1000)
 #define DP_IFNAME_NONE \

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 
 #include <bpf/libbpf.h>
@@ -13,6 +14,7 @@
 #include "dp_events.h"
 #include "events_fb.h"
 #include "fb.h"
+#include "log.h"
 #include "nng_errno.h"
 
 _Static_assert(sizeof(struct sentinel_FwEvent) == 64, "FwEvent layout");
@@ -29,7 +31,7 @@ struct dp_events {
 	uint64_t last_kstats_ns;
 	/* written by the pump thread, read by anyone */
 	_Atomic uint64_t read, sent, batches, ring_skipped, ring_failed,
-		send_dropped, bad_records;
+		send_dropped, bad_records, poll_errors;
 	struct sentinel_FwEvent batch[DP_EV_BATCH_MAX];
 };
 
@@ -145,8 +147,18 @@ static void *pump(void *arg)
 	while (!atomic_load(&ev->stop)) {
 		int n = ring_buffer__poll(ev->rb, 100);
 
-		if (n < 0 && n != -EINTR)
-			break;
+		if (n < 0 && n != -EINTR) {
+			static int limit;
+			struct timespec backoff = {0, 100000000L};
+
+			/* never give up: the next poll may work */
+			atomic_fetch_add(&ev->poll_errors, 1);
+			log_limited(&limit, LOG_ERR,
+				    "event ring buffer: %s; retrying",
+				    strerror(-n));
+			nanosleep(&backoff, NULL);
+			continue;
+		}
 		flush(ev);
 		while (n > 0 && !atomic_load(&ev->stop)) {
 			nanosleep(&pause, NULL);

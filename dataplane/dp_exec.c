@@ -357,28 +357,72 @@ static size_t mgmt_list(const struct dp *dp, struct fw_cidr *out, size_t max)
 	return n;
 }
 
-/* New entries first, then the old ones not wanted: the list never has a
- * moment without the prefixes that are in both. */
+/* The ports of an anti-lockout entry now in the kernel (0 if absent). */
+static int mgmt_get(const struct dp *dp, const struct fw_cidr *c,
+		    struct mgmt_val *ret)
+{
+	struct mgmt4_key k4 = {.prefixlen = c->plen, .addr = c->addr[0]};
+	struct mgmt6_key k6 = {.prefixlen = c->plen};
+
+	memcpy(k6.addr, c->addr, 16);
+	memset(ret, 0, sizeof(*ret));
+	return bpf_map_lookup_elem(
+		       c->family == 4 ? dp->maps.mgmt4 : dp->maps.mgmt6,
+		       c->family == 4 ? (void *)&k4 : (void *)&k6, ret)
+		       ? -errno
+		       : 0;
+}
+
+/*
+ * Replace the anti-lockout list.  The prefixes in both lists are updated in
+ * place and never lapse; the ones going are removed first, so the tries
+ * (FW_MAX_MGMT per family) have room for the ones coming.  On a failure the
+ * old list is put back as it was.
+ */
 static int exec_mgmt(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
 {
-	struct fw_cidr *old = calloc(2 * DP_MAX_MGMT, sizeof(*old));
+	struct fw_cidr old[2 * FW_MAX_MGMT];
+	struct mgmt_val oldv[2 * FW_MAX_MGMT];
 	size_t nold;
 	int rc = 0;
 
-	if (!old)
-		return reply_err(b, c->id, sentinel_Code_Failed, "", "%s",
-				 "out of memory");
-	nold = mgmt_list(dp, old, 2 * DP_MAX_MGMT);
-	for (size_t i = 0; i < c->nmgmt && !rc; i++)
-		rc = fw_mgmt_add(&dp->maps, &c->mgmt[i].cidr, c->mgmt[i].ports,
-				 c->mgmt[i].nports);
+	nold = mgmt_list(dp, old, 2 * FW_MAX_MGMT);
+	for (size_t i = 0; i < nold; i++)
+		mgmt_get(dp, &old[i], &oldv[i]);
 	for (size_t i = 0; i < nold && !rc; i++)
 		if (!mgmt_wanted(c, &old[i]))
 			rc = fw_mgmt_del(&dp->maps, &old[i]);
-	free(old);
-	if (rc)
-		return reply_err(b, c->id, sentinel_Code_Failed, "entries",
-				 "anti-lockout list: %s", strerror(-rc));
+	for (size_t i = 0; i < c->nmgmt && !rc; i++)
+		rc = fw_mgmt_add(&dp->maps, &c->mgmt[i].cidr, c->mgmt[i].ports,
+				 c->mgmt[i].nports);
+	if (rc) {
+		/* back to the old list: drop what is new, restore the rest */
+		for (size_t i = 0; i < c->nmgmt; i++) {
+			bool was = false;
+
+			for (size_t j = 0; j < nold && !was; j++)
+				was = old[j].family == c->mgmt[i].cidr.family &&
+				      old[j].plen == c->mgmt[i].cidr.plen &&
+				      !memcmp(old[j].addr, c->mgmt[i].cidr.addr,
+					      16);
+			if (!was)
+				fw_mgmt_del(&dp->maps, &c->mgmt[i].cidr);
+		}
+		for (size_t i = 0; i < nold; i++) {
+			__u16 ports[FW_MGMT_PORTS];
+
+			for (size_t k = 0; k < FW_MGMT_PORTS; k++)
+				ports[k] = oldv[i].ports[k];
+			fw_mgmt_add(&dp->maps, &old[i], ports,
+				    oldv[i].nports > FW_MGMT_PORTS
+					    ? FW_MGMT_PORTS
+					    : oldv[i].nports);
+		}
+		return reply_err(
+			b, c->id, sentinel_Code_Failed, "entries",
+			"anti-lockout list: %s (the old list was restored)",
+			strerror(-rc));
+	}
 	log_msg(LOG_INFO, "anti-lockout list set: %zu entries", c->nmgmt);
 	return reply_ok(b, c->id, 0, 0, NULL);
 }
@@ -470,7 +514,7 @@ static int exec_status(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
 	struct ifmgr_att *att;
 	struct fw_settings s = {};
 	struct fw_gen_hdr gh = {};
-	struct fw_cidr mg[2 * DP_MAX_MGMT];
+	struct fw_cidr mg[2 * FW_MAX_MGMT];
 	size_t natt, n4 = 0, n6 = 0;
 	uint32_t *refs, avec, ver, res;
 
@@ -528,7 +572,7 @@ static int exec_status(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
 	sentinel_StatusResult_add_dry_run(b, s.dry_run);
 	sentinel_StatusResult_add_block4(b, n4);
 	sentinel_StatusResult_add_block6(b, n6);
-	sentinel_StatusResult_add_mgmt(b, mgmt_list(dp, mg, 2 * DP_MAX_MGMT));
+	sentinel_StatusResult_add_mgmt(b, mgmt_list(dp, mg, 2 * FW_MAX_MGMT));
 	res = sentinel_StatusResult_end(b);
 	return reply_ok(b, c->id, sentinel_Result_StatusResult, res, NULL);
 }
@@ -579,13 +623,15 @@ void dp_links_changed(void *ctx)
 	if (differ) {
 		rc = rules_apply(dp, r, dp->nrules, NULL, &code, err,
 				 sizeof(err));
-		if (rc)
+		if (rc) {
 			log_msg(LOG_ERR, "rule set re-resolution failed: %s",
 				err);
-		else
+		} else {
 			for (size_t i = 0; i < dp->nrules; i++)
 				dp->rules[i].r.ifindex = r[i].ifindex;
-		log_msg(LOG_INFO, "interfaces changed: rule set re-resolved");
+			log_msg(LOG_INFO,
+				"interfaces changed: rule set re-resolved");
+		}
 	}
 	free(r);
 }

@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -22,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <libgen.h>
 #include <linux/magic.h>
 
 #include <bpf/bpf.h>
@@ -47,6 +49,7 @@
 #define MAX_USERS	  8
 #define SWEEP_INTERVAL_S  10
 #define RESYNC_INTERVAL_S 30
+#define DP_MAX_PEERS	  16 /* control connections */
 #define EV_SENDBUF	  64 /* batches queued towards a slow subscriber */
 
 struct opts {
@@ -245,20 +248,38 @@ static int sock_path(char *buf, size_t len, const char *dir, const char *name)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-/* root:gid 0750, a real directory (not a symlink someone planted). */
+/*
+ * root:gid 02750, a real directory owned by root (not a symlink or a
+ * directory someone else planted), its parent not writable by others.  The
+ * setgid bit gives the sockets created in it the group, so no chown is
+ * needed after capabilities are dropped.  Changes go through the opened
+ * descriptor: no window between checking and changing.
+ */
 static int sock_dir_prepare(const char *dir, gid_t gid)
 {
+	char parent[PATH_MAX];
 	struct stat st;
+	int fd, err = 0;
 
+	if (snprintf(parent, sizeof(parent), "%s", dir) >= (int)sizeof(parent))
+		return -ENAMETOOLONG;
+	if (stat(dirname(parent), &st))
+		return -errno;
+	if ((st.st_mode & 0022) && !(st.st_mode & S_ISVTX))
+		return -EPERM; /* a parent others may write to */
 	if (mkdir(dir, 0750) && errno != EEXIST)
 		return -errno;
-	if (lstat(dir, &st))
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
 		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	if (chown(dir, 0, gid) || chmod(dir, 0750))
-		return -errno;
-	return 0;
+	if (fstat(fd, &st))
+		err = -errno;
+	else if (st.st_uid != 0)
+		err = -EPERM;
+	else if (fchown(fd, 0, gid) || fchmod(fd, 02750))
+		err = -errno;
+	close(fd);
+	return err;
 }
 
 /* One sentinel-dp per socket directory; the lock dies with the process. */
@@ -290,25 +311,64 @@ static bool uid_allowed(uint64_t uid)
 	return false;
 }
 
-/* Runs on nng's thread before a connection joins: SO_PEERCRED check. */
-static void peer_check(nng_pipe p, nng_pipe_ev ev, void *arg)
+/* The connections a socket accepts: only allowed uids, at most max. */
+struct peer_set {
+	const char *what;
+	size_t max;
+	pthread_mutex_t lock;
+	uint32_t ids[DP_MAX_PEERS];
+	size_t n;
+	int limit; /* log rate limit state, under lock */
+};
+
+static struct peer_set ctl_peers = {.what = "control",
+				    .max = DP_MAX_PEERS,
+				    .lock = PTHREAD_MUTEX_INITIALIZER};
+/* one subscriber: a second would silently take half of the batches */
+static struct peer_set ev_peers = {
+	.what = "events", .max = 1, .lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* Runs on nng's threads: SO_PEERCRED check and the connection bound before
+ * a connection joins; bookkeeping when one goes. */
+static void peer_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
-	static int limit;
+	struct peer_set *ps = arg;
+	uint32_t id = nng_pipe_id(p);
 	uint64_t uid = UINT64_MAX;
+	const char *why = NULL;
 	int rv;
 
-	rv = nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid);
-	if (rv == 0 && uid_allowed(uid))
+	pthread_mutex_lock(&ps->lock);
+	if (ev == NNG_PIPE_EV_REM_POST) {
+		for (size_t i = 0; i < ps->n; i++)
+			if (ps->ids[i] == id) {
+				ps->ids[i] = ps->ids[--ps->n];
+				break;
+			}
+		pthread_mutex_unlock(&ps->lock);
 		return;
-	atomic_fetch_add(&refused_peers, 1);
-	log_limited(&limit, LOG_WARNING,
-		    "refused a connection on the %s socket from uid %lld",
-		    (const char *)arg, rv ? -1LL : (long long)uid);
-	nng_pipe_close(p);
+	}
+	rv = nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid);
+	if (rv || !uid_allowed(uid))
+		why = "uid not allowed";
+	else if (ps->n >= ps->max)
+		why = "too many connections";
+	else
+		ps->ids[ps->n++] = id;
+	if (why) {
+		atomic_fetch_add(&refused_peers, 1);
+		log_limited(
+			&ps->limit, LOG_WARNING,
+			"refused a connection on the %s socket from uid %lld: %s",
+			ps->what, rv ? -1LL : (long long)uid, why);
+	}
+	pthread_mutex_unlock(&ps->lock);
+	if (why)
+		nng_pipe_close(p);
 }
 
 static int listen_ipc(nng_socket s, const char *dir, const char *name,
-		      gid_t gid, const char *what)
+		      struct peer_set *ps)
 {
 	char path[PATH_MAX], url[PATH_MAX + 8];
 	nng_listener l;
@@ -319,7 +379,9 @@ static int listen_ipc(nng_socket s, const char *dir, const char *name,
 		return err;
 	snprintf(url, sizeof(url), "ipc://%s", path);
 	unlink(path); /* stale from a killed instance; the lock says none runs */
-	rv = nng_pipe_notify(s, NNG_PIPE_EV_ADD_PRE, peer_check, (void *)what);
+	rv = nng_pipe_notify(s, NNG_PIPE_EV_ADD_PRE, peer_event, ps);
+	if (!rv)
+		rv = nng_pipe_notify(s, NNG_PIPE_EV_REM_POST, peer_event, ps);
 	if (!rv)
 		rv = nng_listener_create(&l, s, url);
 	if (!rv)
@@ -328,8 +390,6 @@ static int listen_ipc(nng_socket s, const char *dir, const char *name,
 		rv = nng_listener_start(l, 0);
 	if (rv)
 		return nng_errno(rv);
-	if (chown(path, 0, gid))
-		return -errno;
 	return 0;
 }
 
@@ -375,7 +435,7 @@ static int uninstall(const struct opts *o)
 		return err;
 	}
 	err = ifmgr_detach_all(o->pin_dir);
-	if (err && err != -ENOENT)
+	if (err < 0 && err != -ENOENT)
 		fprintf(stderr, "sentinel-dp: uninstall: detaching links: %s\n",
 			strerror(-err));
 	d = opendir(o->pin_dir);
@@ -442,8 +502,10 @@ static void serve_one(struct dp *dp, nng_socket ctl, nng_msg *req,
 	/* the verifier and readers take any start address (packed structs) */
 	rc = dp_cmd_decode(nng_msg_body(req), nng_msg_len(req), &cmd, &err);
 	if (rc) {
-		log_msg(LOG_NOTICE, "request refused: %s%s%s", err.field,
-			err.field[0] ? ": " : "", err.msg);
+		static int limit;
+
+		log_limited(&limit, LOG_NOTICE, "request refused: %s%s%s",
+			    err.field, err.field[0] ? ": " : "", err.msg);
 		rc = dp_reply_error(b, cmd.id, &err);
 	} else {
 		log_msg(LOG_DEBUG, "request %llu: %s",
@@ -461,8 +523,13 @@ static void serve_one(struct dp *dp, nng_socket ctl, nng_msg *req,
 	if (nng_msg_alloc(&rep, len))
 		return;
 	memcpy(nng_msg_body(rep), data, len);
-	if (nng_sendmsg(ctl, rep, 0))
+	if (nng_sendmsg(ctl, rep, NNG_FLAG_NONBLOCK)) {
+		static int limit;
+
 		nng_msg_free(rep);
+		log_limited(&limit, LOG_WARNING,
+			    "a reply could not be sent (peer not reading)");
+	}
 }
 
 static volatile sig_atomic_t stopping;
@@ -480,7 +547,6 @@ static int run(struct dp *dp, nng_socket ctl)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	rv = nng_socket_get_int(ctl, NNG_OPT_RECVFD, &recvfd);
@@ -501,13 +567,18 @@ static int run(struct dp *dp, nng_socket ctl)
 		if (pfd[0].revents) {
 			nng_msg *req;
 
-			while (nng_recvmsg(ctl, &req, NNG_FLAG_NONBLOCK) == 0)
+			/* a bounded number per round: link events and
+			 * signals are not starved by a busy peer */
+			for (int n = 0;
+			     n < 32 &&
+			     nng_recvmsg(ctl, &req, NNG_FLAG_NONBLOCK) == 0;
+			     n++)
 				serve_one(dp, ctl, req, &b);
 		}
 		if (pfd[1].revents) {
 			int err = ifmgr_process(dp->im);
 
-			if (err)
+			if (err < 0)
 				log_msg(LOG_WARNING, "interface events: %s",
 					strerror(-err));
 		}
@@ -617,6 +688,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	/* before any thread exists: every thread inherits the blocked
+	 * signals (they go to the signalfd) and the dropped capabilities */
+	{
+		sigset_t mask;
+
+		sigemptyset(&mask);
+		sigaddset(&mask, SIGTERM);
+		sigaddset(&mask, SIGINT);
+		sigaddset(&mask, SIGHUP);
+		sigprocmask(SIG_BLOCK, &mask, NULL);
+	}
 	rc = sock_dir_prepare(o.sock_dir, gid);
 	if (rc) {
 		log_msg(LOG_ERR, "socket directory %s: %s", o.sock_dir,
@@ -628,6 +710,12 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "%s/dp.lock: %s", o.sock_dir,
 			rc == -EBUSY ? "another sentinel-dp is running"
 				     : strerror(-rc));
+		return 1;
+	}
+
+	rc = drop_caps();
+	if (rc) {
+		log_msg(LOG_ERR, "dropping capabilities: %s", strerror(-rc));
 		return 1;
 	}
 
@@ -656,14 +744,17 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	rc = ifmgr_sync(dp.im);
-	if (rc)
+	if (rc < 0)
 		log_msg(LOG_WARNING, "interfaces: first synchronisation: %s",
 			strerror(-rc));
 
 	rc = nng_rep0_open(&ctl);
 	if (!rc)
 		rc = nng_socket_set_size(ctl, NNG_OPT_RECVMAXSZ,
-					 2 * (size_t)DP_MAX_REQUEST);
+					 DP_MAX_REQUEST);
+	/* a peer that does not read its replies cannot hold the loop */
+	if (!rc)
+		rc = nng_socket_set_ms(ctl, NNG_OPT_SENDTIMEO, 1000);
 	if (!rc)
 		rc = nng_push0_open(&evs);
 	if (!rc)
@@ -672,20 +763,15 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "channels: %s", nng_strerror(rc));
 		goto fail;
 	}
-	rc = listen_ipc(ctl, o.sock_dir, "ctl.sock", gid, "control");
+	rc = listen_ipc(ctl, o.sock_dir, "ctl.sock", &ctl_peers);
 	if (!rc)
-		rc = listen_ipc(evs, o.sock_dir, "events.sock", gid, "events");
+		rc = listen_ipc(evs, o.sock_dir, "events.sock", &ev_peers);
 	if (rc) {
 		log_msg(LOG_ERR, "listening in %s: %s", o.sock_dir,
 			strerror(-rc));
 		goto fail;
 	}
 
-	rc = drop_caps();
-	if (rc) {
-		log_msg(LOG_ERR, "dropping capabilities: %s", strerror(-rc));
-		goto fail;
-	}
 	rc = dp_events_start(&dp.maps, evs, &dp.ev);
 	if (rc) {
 		log_msg(LOG_ERR, "event pump: %s", strerror(-rc));

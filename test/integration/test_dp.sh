@@ -29,11 +29,13 @@ assert_eq "the kernel runs sentinel-dp's program on $VETHB" "$prog1" "$xdp_prog"
 
 # CAP_NET_ADMIN (12), CAP_PERFMON (38), CAP_BPF (39); nothing else, bounding set too.
 want=$(printf '%016x' $(((1 << 12) | (1 << 38) | (1 << 39))))
-assert_eq "CapEff is exactly NET_ADMIN+PERFMON+BPF" "$want" \
-	"$(awk '/^CapEff/ {print $2}' "/proc/$DP_PID/status")"
-assert_eq "CapBnd is the same" "$want" "$(awk '/^CapBnd/ {print $2}' "/proc/$DP_PID/status")"
-assert_eq "no new privileges" "1" "$(awk '/^NoNewPrivs/ {print $2}' "/proc/$DP_PID/status")"
-assert_eq "socket directory root:nogroup 0750" "750 0 $CP_GID" "$(command stat -c '%a %u %g' "$SOCK")"
+# every thread: nng's and the event pump's too
+caps=$(cat /proc/"$DP_PID"/task/*/status | awk '/^(CapEff|CapPrm|CapBnd)/ {print $2}' | sort -u | tr '\n' ' ')
+assert_ge "threads checked" 3 "$(ls /proc/"$DP_PID"/task | wc -l)"
+assert_eq "every thread: CapEff/Prm/Bnd exactly NET_ADMIN+PERFMON+BPF" "$want " "$caps"
+assert_eq "every thread: no new privileges" "1 " \
+	"$(cat /proc/"$DP_PID"/task/*/status | awk '/^NoNewPrivs/ {print $2}' | sort -u | tr '\n' ' ')"
+assert_eq "socket directory root:nogroup 2750 (setgid: sockets inherit the group)" "2750 0 $CP_GID" "$(command stat -c '%a %u %g' "$SOCK")"
 assert_eq "control socket 0660" "660 0 $CP_GID" "$(command stat -c '%a %u %g' "$SOCK/ctl.sock")"
 
 # ---- refused peers ----
@@ -168,8 +170,25 @@ assert_eq "a truncated request: Malformed" "Malformed" "$(jget "$(dpctl raw "$WO
 assert_eq "flatc's own GetStatus is understood" "Ok" "$(jget "$(dpctl raw "$good")" 'd["code"]')"
 truncate -s 70M "$WORK/huge.bin"
 chmod a+r "$WORK/huge.bin"
-assert_eq "a 70 MiB request: TooLarge" "TooLarge" "$(jget "$(dpctl -t 20000 raw "$WORK/huge.bin")" 'd["code"]')"
+assert_eq "a 70 MiB request (over the 64 MiB limit): connection dropped, no answer" "3" \
+	"$(dpctl -t 3000 raw "$WORK/huge.bin" >/dev/null 2>&1; echo $?)"
 rm -f "$WORK/huge.bin"
+assert_eq "sentinel-dp still answers others" "Ok" "$(jget "$(dpctl status)" 'd["code"]')"
+many=""
+for i in $(seq 1 65); do many="$many 10.$i.0.0/16"; done
+out=$(dpctl mgmt $many)
+assert_eq "65 IPv4 anti-lockout prefixes (the trie holds 64): TooLarge" "TooLarge" "$(jget "$out" 'd["code"]')"
+assert_eq "and the list is unchanged" "0" "$(jget "$(dpctl status)" 'd["mgmt"]')"
+dpctl events -w 3 >"$WORK/sub1.out" 2>&1 &
+SUB1=$!
+sleep 0.5
+dpctl events -w 1 >/dev/null 2>&1
+assert_match "a second event subscriber is refused" "refused a connection on the events socket.*too many" "$(cat "$DP_LOG")"
+wait "$SUB1"
+kill -HUP "$DP_PID"
+sleep 0.5
+assert_eq "SIGHUP does not stop sentinel-dp" "alive" "$(kill -0 "$DP_PID" 2>/dev/null && echo alive)"
+assert_match "SIGHUP resynchronises interfaces" "SIGHUP: resynchronising" "$(cat "$DP_LOG")"
 after=$(dpctl status)
 assert_eq "rule set unchanged by all of that" "$(jget "$before" 'd["rules"], d["generation"]')" \
 	"$(jget "$after" 'd["rules"], d["generation"]')"
@@ -242,6 +261,7 @@ assert_eq "a second instance is refused while one runs" "1" \
 
 # ---- uninstall ----
 dp_stop
+assert_match "SIGTERM: an orderly stop" "stopping; the firewall stays enforced" "$(cat "$DP_LOG")"
 assert_eq "stopped (SIGTERM): still enforcing" "timeout" "$(udp_probe "$IP4B" 7000 1)"
 assert_eq "uninstall refuses nothing once stopped" "0" \
 	"$(nsenter --net="/run/netns/$NSB" "$DP" uninstall -b "$PIN" -s "$SOCK" >/dev/null 2>&1; echo $?)"
