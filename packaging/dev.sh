@@ -19,6 +19,10 @@ PACKAGES=(
 	bpftool                            # skeletons, vmlinux.h, test inspection
 	libnng-dev                         # channels between the daemons
 	libcap-ng-dev                      # sentinel-dp drops capabilities
+	libcyaml-dev libyaml-dev           # configuration (YAML against a schema, line numbers)
+	libcurl4-openssl-dev               # sentinelctl (REST over HTTPS)
+	libmbedtls-dev                     # JWT signatures, key hashing
+	libsqlite3-dev                     # the store (alerts, audit, API rules)
 	libjansson-dev                     # JSON (API bodies, config dump, JWT claims)
 	libh2o-dev libuv1-dev libssl-dev   # the HTTPS API (h2o on libuv, OpenSSL TLS)
 	curl openssl                       # API tests (client, test certificates)

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* sentinel-cp's state: configuration, store, auth, the link to sentinel-dp. */
+#ifndef SENTINEL_CP_H
+#define SENTINEL_CP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "config.h"
+
+struct auth;
+struct config;
+struct dpc;
+struct dpc_sub;
+struct http_server;
+struct store;
+
+/* A rule of the desired set, where it came from, its kernel id. */
+struct cp_rule {
+	struct config_rule r;
+	bool from_api; /* else from the configuration file */
+	uint32_t kernel_id;
+};
+
+/* What sentinel-dp last told us. */
+struct cp_dp_state {
+	bool connected; /* the last status request was answered */
+	bool attached;	/* at least one interface carries the program */
+	bool adopted;
+	uint32_t prog_id;
+	uint64_t uptime_ms;
+	uint32_t rules;	 /* rules in the kernel's active set */
+	json_t *status;	 /* owned: the last StatusResult as JSON */
+	uint64_t pushes; /* desired state pushed (connects, reloads) */
+	uint64_t push_failures;
+};
+
+struct cp_event_stats {
+	uint64_t batches, events, bad_batches, seq_gaps;
+	uint64_t alerts_added, alerts_deduped, alerts_failed;
+	uint64_t dp_ring_lost, dp_send_dropped; /* last totals seen */
+};
+
+struct cp {
+	uv_loop_t *loop;
+	const char *config_path;  /* borrowed (argv) */
+	struct config *cfg;	  /* owned: the running configuration */
+	struct store *store;	  /* owned */
+	struct auth *auth;	  /* owned */
+	struct dpc *dpc;	  /* owned */
+	struct dpc_sub *sub;	  /* owned */
+	struct http_server *http; /* owned */
+	uv_poll_t sub_poll;
+	uv_timer_t tick;
+	uv_signal_t sighup, sigterm, sigint;
+	uv_fs_event_t watch;
+	uint64_t start_ns;
+	/* desired firewall: configuration rules, then API rules */
+	struct cp_rule *rules; /* owned */
+	size_t nrules;
+	struct cp_dp_state dp;
+	struct cp_event_stats ev;
+	uint64_t reloads, reload_failures;
+	char last_reload_error[384];
+};
+
+#endif
