@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <syslog.h>
 #include <time.h>
@@ -140,6 +141,13 @@ static int authenticate(void *ctx, const char *key, size_t klen,
 	k[key ? klen : 0] = '\0';
 	memcpy(h, authz ? authz : "", authz ? alen : 0);
 	h[authz ? alen : 0] = '\0';
+	/* "Bearer KEY" without the dots of a JWT is an API key: scrapers
+	 * such as Prometheus can send only the Authorization header */
+	if (!k[0] && !strncasecmp(h, "Bearer ", 7) && !strchr(h + 7, '.') &&
+	    strlen(h + 7) < sizeof(k)) {
+		memcpy(k, h + 7, strlen(h + 7) + 1);
+		h[0] = '\0';
+	}
 	rc = auth_authenticate(cp->auth, k, h,
 			       now_ns(CLOCK_REALTIME) / 1000000000ull, &id, why,
 			       whylen);

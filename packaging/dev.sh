@@ -26,6 +26,7 @@ PACKAGES=(
 	libjansson-dev                     # JSON (API bodies, config dump, JWT claims)
 	libh2o-dev libuv1-dev libssl-dev   # the HTTPS API (h2o on libuv, OpenSSL TLS)
 	curl openssl                       # API tests (client, test certificates)
+	prometheus                         # the metrics test scrapes with a real server
 	flatbuffers-compiler               # flatc: wire-compatibility tests of schema/
 	libclang-rt-14-dev                 # libFuzzer and sanitizer runtimes
 	clang-format                       # format check

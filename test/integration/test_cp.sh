@@ -316,4 +316,37 @@ assert_match "metrics: API requests by route and status" 'sentinel_api_requests_
 assert_match "metrics: process memory" 'sentinel_cp_resident_memory_bytes [1-9]' "$m"
 assert_eq "metrics need a role" "401" "$(api GET /metrics -o /dev/null -w '%{http_code}')"
 
+# ---- a real Prometheus scrapes it (API key as a bearer credential) ----
+if command -v prometheus >/dev/null; then
+	mkdir -p "$WORK/prom"
+	cat >"$WORK/prom.yml" <<PROM
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+scrape_configs:
+  - job_name: sentinel
+    scheme: https
+    tls_config: {ca_file: $WORK/cert.pem}
+    authorization: {type: Bearer, credentials: $KEY_VIEWER}
+    static_configs: [{targets: ['127.0.0.1:$PORT']}]
+PROM
+	nsenter --net="/run/netns/$NSB" prometheus --config.file="$WORK/prom.yml" \
+		--storage.tsdb.path="$WORK/prom" --web.listen-address=127.0.0.1:19090 \
+		>"$WORK/prom.log" 2>&1 &
+	PROM_PID=$!
+	BG_PIDS="$BG_PIDS $PROM_PID"
+	q=""
+	for _ in $(seq 1 60); do
+		q=$(nsenter --net="/run/netns/$NSB" curl -s \
+			'http://127.0.0.1:19090/api/v1/query?query=sentinel_rule_hits_total%7Brule%3D%22cfg-deny-7002%22%7D')
+		[ "$(jget "$q" 'len(d["data"]["result"])')" = 1 ] && break
+		sleep 0.5
+	done
+	assert_ge "Prometheus scraped and answers a query for a rule's hits" 1 \
+		"$(jget "$q" 'int(float(d["data"]["result"][0]["value"][1]))')"
+	up=$(nsenter --net="/run/netns/$NSB" curl -s 'http://127.0.0.1:19090/api/v1/query?query=up')
+	assert_eq "the scrape target is up (TLS verified, authorised)" "1" \
+		"$(jget "$up" 'd["data"]["result"][0]["value"][1]')"
+else
+	log "prometheus not installed: scrape check skipped"
+fi
+
 finish
