@@ -59,6 +59,11 @@ static int parse_time(const char *s, uint64_t *ret)
 	return 0;
 }
 
+static const char *who_name(const struct http_request *rq)
+{
+	return rq->who->name[0] ? rq->who->name : "anonymous";
+}
+
 /* ---- public ---- */
 
 static void h_healthz(void *ctx, const struct http_request *rq,
@@ -253,11 +258,15 @@ static void h_rules_add(void *ctx, const struct http_request *rq,
 
 	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(j);
-	rc = text ? store_rule_put_audited(cp->store, nr.r.id, text,
-					   rq->who->name[0] ? rq->who->name
-							    : "anonymous",
-					   STORE_RULE_NOREPLACE, NULL, NULL)
-		  : -ENOMEM;
+	if (!text)
+		rc = -ENOMEM;
+	else if (cp->cfg->audit.enabled)
+		rc = store_rule_put_audited(cp->store, nr.r.id, text,
+					    who_name(rq), STORE_RULE_NOREPLACE,
+					    NULL, NULL);
+	else
+		rc = store_rule_put(cp->store, nr.r.id, text, who_name(rq),
+				    STORE_RULE_NOREPLACE, NULL);
 	free(text);
 	if (rc) {
 		char err[300];
@@ -311,9 +320,9 @@ static void h_rules_del(void *ctx, const struct http_request *rq,
 		free(set);
 		return;
 	}
-	rc = store_rule_del_audited(
-		cp->store, id, rq->who->name[0] ? rq->who->name : "anonymous",
-		NULL);
+	rc = cp->cfg->audit.enabled
+		     ? store_rule_del_audited(cp->store, id, who_name(rq), NULL)
+		     : store_rule_del(cp->store, id);
 	if (rc && rc != -ENOENT)
 		log_msg(LOG_ERR, "rule %s deleted but not from the store: %s",
 			id, store_errmsg(cp->store));

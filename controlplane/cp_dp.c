@@ -173,31 +173,116 @@ int cp_dp_push_rules(struct cp *cp, const struct cp_rule *rules, size_t n,
 	return rc;
 }
 
-int cp_dp_set_policy(struct cp *cp, int policy, bool dry_run, char *err,
-		     size_t errlen)
+/* One SetDefaultPolicy or SetDryRun, global (ifname NULL) or for one
+ * interface; policy < 0 resets the interface to the global policy. */
+static int set_one(struct cp *cp, bool dry, const char *ifname, int value,
+		   char *err, size_t errlen)
 {
 	struct fb_builder b;
-	uint32_t cmd;
+	uint32_t name = 0, cmd;
 	uint64_t id;
 	int rc;
 
 	fb_builder_init(&b);
-	sentinel_SetDefaultPolicy_start(&b);
-	sentinel_SetDefaultPolicy_add_policy(&b, policy);
-	cmd = sentinel_SetDefaultPolicy_end(&b);
-	id = dpc_next_id(cp->dpc);
-	finish_request(&b, id, sentinel_Command_SetDefaultPolicy, cmd);
-	rc = call(cp, &b, id, NULL, err, errlen);
-	if (!rc) {
-		fb_builder_reset(&b);
+	if (ifname)
+		name = fb_create_string(&b, ifname, strlen(ifname));
+	if (dry) {
 		sentinel_SetDryRun_start(&b);
-		sentinel_SetDryRun_add_enabled(&b, dry_run);
+		if (name)
+			sentinel_SetDryRun_add_interface(&b, name);
+		sentinel_SetDryRun_add_enabled(&b, value > 0);
 		cmd = sentinel_SetDryRun_end(&b);
-		id = dpc_next_id(cp->dpc);
-		finish_request(&b, id, sentinel_Command_SetDryRun, cmd);
-		rc = call(cp, &b, id, NULL, err, errlen);
+	} else {
+		sentinel_SetDefaultPolicy_start(&b);
+		if (name)
+			sentinel_SetDefaultPolicy_add_interface(&b, name);
+		sentinel_SetDefaultPolicy_add_policy(&b, value > 0 ? value : 0);
+		sentinel_SetDefaultPolicy_add_reset(&b, value < 0);
+		cmd = sentinel_SetDefaultPolicy_end(&b);
 	}
+	id = dpc_next_id(cp->dpc);
+	finish_request(&b, id,
+		       dry ? sentinel_Command_SetDryRun
+			   : sentinel_Command_SetDefaultPolicy,
+		       cmd);
+	rc = call(cp, &b, id, NULL, err, errlen);
 	fb_builder_free(&b);
+	return rc;
+}
+
+static int set_mgmt(struct cp *cp, const struct config_anti_lockout *al,
+		    char *err, size_t errlen)
+{
+	size_t n = al->enabled ? al->n_sources : 0;
+	uint32_t refs[CONFIG_MGMT_MAX], ports = 0, vec, cmd;
+	struct fb_builder b;
+	uint64_t id;
+	int rc;
+
+	fb_builder_init(&b);
+	if (al->n_ports)
+		ports = fb_create_vector(&b, al->ports, al->n_ports, 2, 2);
+	for (size_t i = 0; i < n && i < CONFIG_MGMT_MAX; i++) {
+		struct sentinel_Cidr c = {.family = al->sources[i].family,
+					  .plen = al->sources[i].plen};
+
+		memcpy(c.addr, al->sources[i].addr, sizeof(c.addr));
+		sentinel_MgmtEntry_start(&b);
+		sentinel_MgmtEntry_add_cidr(&b, &c);
+		if (ports)
+			sentinel_MgmtEntry_add_ports(&b, ports);
+		refs[i] = sentinel_MgmtEntry_end(&b);
+	}
+	vec = fb_create_ref_vector(&b, refs, n);
+	sentinel_SetMgmt_start(&b);
+	sentinel_SetMgmt_add_entries(&b, vec);
+	cmd = sentinel_SetMgmt_end(&b);
+	id = dpc_next_id(cp->dpc);
+	finish_request(&b, id, sentinel_Command_SetMgmt, cmd);
+	rc = call(cp, &b, id, NULL, err, errlen);
+	fb_builder_free(&b);
+	return rc;
+}
+
+int cp_dp_push_settings(struct cp *cp, const struct config *c,
+			const struct config *prev, char *err, size_t errlen)
+{
+	const struct config_firewall *fw = &c->firewall;
+	int rc;
+
+	rc = set_one(cp, false, NULL, fw->enabled ? (int)fw->default_policy : 0,
+		     err, errlen);
+	if (!rc)
+		rc = set_one(cp, true, NULL, fw->enabled && fw->dry_run, err,
+			     errlen);
+	if (!rc)
+		rc = set_mgmt(cp, &fw->anti_lockout, err, errlen);
+	for (size_t i = 0; !rc && i < fw->n_interface_policies; i++) {
+		const struct config_if_policy *p = &fw->interface_policies[i];
+
+		rc = set_one(cp, false, p->interface, p->default_policy, err,
+			     errlen);
+		if (!rc)
+			rc = set_one(cp, true, p->interface, p->dry_run > 0,
+				     err, errlen);
+	}
+	/* interfaces the previous configuration named and this one does not
+	 * go back to the global settings */
+	for (size_t i = 0;
+	     !rc && prev && i < prev->firewall.n_interface_policies; i++) {
+		const char *name =
+			prev->firewall.interface_policies[i].interface;
+		bool kept = false;
+
+		for (size_t j = 0; j < fw->n_interface_policies && !kept; j++)
+			kept = !strcmp(name,
+				       fw->interface_policies[j].interface);
+		if (kept)
+			continue;
+		rc = set_one(cp, false, name, -1, err, errlen);
+		if (!rc)
+			rc = set_one(cp, true, name, 0, err, errlen);
+	}
 	return rc;
 }
 
@@ -503,6 +588,18 @@ void cp_dp_drain_events(struct cp *cp, uint64_t dedup_window_ns)
 				.interface = t[i].ifname,
 				.message = t[i].msg,
 			};
+		}
+		if (!cp->cfg->alerting.enabled)
+			goto next; /* read and counted, not stored */
+		{
+			size_t k = 0;
+
+			/* below alerting.min_severity: not an alert */
+			for (size_t i = 0; i < n; i++)
+				if ((int)a[i].severity >=
+				    (int)cp->cfg->alerting.min_severity)
+					a[k++] = a[i];
+			n = k;
 		}
 		for (size_t off = 0; off < n; off += STORE_BATCH_MAX)
 			store_batch(cp, a + off,

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+struct config;
 struct cp;
 struct cp_rule;
 
@@ -17,9 +18,11 @@ struct cp_rule;
  * error (sentinel-dp unreachable). */
 int cp_dp_push_rules(struct cp *cp, const struct cp_rule *rules, size_t n,
 		     char *err, size_t errlen);
-/* Global default policy (enum sentinel_Policy) and dry-run. */
-int cp_dp_set_policy(struct cp *cp, int policy, bool dry_run, char *err,
-		     size_t errlen);
+/* The firewall settings of c: global default policy and dry-run, the
+ * anti-lockout list, per-interface policies (interfaces only prev named
+ * are reset to the global ones). */
+int cp_dp_push_settings(struct cp *cp, const struct config *c,
+			const struct config *prev, char *err, size_t errlen);
 /* cp->rules changed: rebuild the kernel id -> rule map used for alerts. */
 void cp_dp_rules_changed(struct cp *cp);
 /* Ask for status; *ret_need_push when sentinel-dp is new or restarted. */

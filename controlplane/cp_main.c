@@ -242,14 +242,13 @@ static int desired_rules(struct cp *cp, const struct config *c,
 }
 
 static int push_all(struct cp *cp, const struct config *c,
-		    const struct cp_rule *rules, size_t n, char *err,
-		    size_t errlen)
+		    const struct config *prev, const struct cp_rule *rules,
+		    size_t n, char *err, size_t errlen)
 {
 	int rc = cp_dp_push_rules(cp, rules, n, err, errlen);
 
 	if (!rc)
-		rc = cp_dp_set_policy(cp, c->firewall.default_policy,
-				      c->firewall.dry_run, err, errlen);
+		rc = cp_dp_push_settings(cp, c, prev, err, errlen);
 	cp->dp.pushes++;
 	if (rc)
 		cp->dp.push_failures++;
@@ -340,13 +339,14 @@ int cp_reload(struct cp *cp, const char *actor, struct cp_reload_err *err)
 		rc = -EINVAL;
 		goto fail;
 	}
-	rc = push_all(cp, nc, rules, n, err->msg, sizeof(err->msg));
+	rc = push_all(cp, nc, cp->cfg, rules, n, err->msg, sizeof(err->msg));
 	if (rc) {
 		/* the kernel kept its rule set if ReplaceRules was refused;
 		 * put the old settings back in case only those failed */
 		char e2[256];
 
-		push_all(cp, cp->cfg, cp->rules, cp->nrules, e2, sizeof(e2));
+		push_all(cp, cp->cfg, nc, cp->rules, cp->nrules, e2,
+			 sizeof(e2));
 		free(rules);
 		goto fail;
 	}
@@ -355,8 +355,8 @@ int cp_reload(struct cp *cp, const char *actor, struct cp_reload_err *err)
 	    (diff & (CONFIG_DIFF_AGENT | CONFIG_DIFF_API | CONFIG_DIFF_TLS)))
 		log_msg(LOG_WARNING,
 			"reload: agent, api and tls changes take effect at the next start");
-	audit_rule_changes(cp, cp->rules, cp->nrules, rules, n, actor);
-	{
+	if (nc->audit.enabled) {
+		audit_rule_changes(cp, cp->rules, cp->nrules, rules, n, actor);
 		struct store_audit e = {.actor = actor,
 					.action = "reload",
 					.object_type = "config",
@@ -404,7 +404,7 @@ static void on_tick(uv_timer_t *t)
 	uint64_t now = now_ns(CLOCK_MONOTONIC);
 
 	if (cp_dp_refresh(cp, &need_push) == 0 && need_push) {
-		if (push_all(cp, cp->cfg, cp->rules, cp->nrules, err,
+		if (push_all(cp, cp->cfg, NULL, cp->rules, cp->nrules, err,
 			     sizeof(err)))
 			log_msg(LOG_ERR, "pushing the desired state: %s", err);
 		else

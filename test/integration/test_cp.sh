@@ -41,6 +41,7 @@ agent:
   log_level: debug
 firewall:
   default_policy: pass
+${2:-}
   rules:
     - id: cfg-deny-7002
       priority: 20
@@ -219,6 +220,31 @@ done
 assert_match "an edit of the file is picked up by the watcher" "changed: reloading" "$(cat "$WORK/cp.log")"
 assert_eq "and its new rule is listed" "1" \
 	"$(jget "$(as_viewer GET /api/v1/firewall/rules)" 'len([r for r in d["rules"] if r["id"]=="cfg-deny-7005"])')"
+
+# ---- per-interface policy and anti-lockout from the file ----
+udp_server 7006
+write_config "    - id: cfg-deny-7003
+      priority: 21
+      action: deny
+      protocol: udp
+      dst_port: 7003" "  interface_policies:
+    - {interface: $VETHB, default_policy: drop}
+  anti_lockout:
+    sources: [$IP4A/32]
+    ports: [7006]"
+r=$(as_admin POST /api/v1/config/reload)
+assert_eq "reload with an interface policy and anti-lockout" "reloaded" "$(jget "$r" 'd["status"]')"
+assert_eq "default drop on $VETHB: ping dropped" "0" "$(ping4 2)"
+assert_eq "the anti-lockout port still passes" "reply" "$(udp_probe "$IP4B" 7006 1)"
+assert_eq "sentinel-dp holds the anti-lockout entry" "1" "$(jget "$(dpctl status)" 'd["mgmt"]')"
+write_config "    - id: cfg-deny-7003
+      priority: 21
+      action: deny
+      protocol: udp
+      dst_port: 7003"
+r=$(as_admin POST /api/v1/config/reload)
+assert_ge "both removed from the file: the global pass applies again" 1 "$(ping4 2)"
+assert_eq "and the anti-lockout list is empty" "0" "$(jget "$(dpctl status)" 'd["mgmt"]')"
 
 # ---- delete through the API ----
 assert_eq "admin deletes the API rule" "200" \
