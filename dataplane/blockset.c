@@ -2,6 +2,7 @@
 /* Block sets: source prefixes dropped before the rules, with optional expiry. */
 #include <endian.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -82,12 +83,43 @@ static int flush(const struct fw_maps *m, struct batch *b)
 	return 0;
 }
 
+/* The kernel key of an entry: fd and key of its family's map. */
+static void entry_key(const struct fw_maps *m, const struct fw_cidr *c,
+		      struct bs4_key *k4, struct bs6_key *k6, int *ret_fd,
+		      void **ret_key)
+{
+	if (c->family == 4) {
+		memset(k4, 0, sizeof(*k4));
+		k4->plen = c->plen;
+		mask_words(&k4->addr, c->addr, k4->plen, 1);
+		*ret_fd = m->bs4;
+		*ret_key = k4;
+	} else {
+		memset(k6, 0, sizeof(*k6));
+		k6->plen = c->plen;
+		mask_words(k6->addr, c->addr, k6->plen, 4);
+		*ret_fd = m->bs6;
+		*ret_key = k6;
+	}
+}
+
+/* What each entry replaced, to put back exactly on failure. */
+struct prior {
+	struct bs_val v;
+	bool existed;
+};
+
+/*
+ * All or nothing: the values the entries replace are read first; when any
+ * write fails (a full map, say), every entry is put back as it was (old
+ * value restored, new key removed), however far the batches got.
+ */
 int bs_add(const struct fw_maps *m, const struct bs_entry *e, size_t n)
 {
 	struct bs_plens add = {};
+	struct prior *prior;
 	struct batch *b;
 	__u64 now = boottime_ns();
-	size_t done = 0;
 	int err = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -103,8 +135,22 @@ int bs_add(const struct fw_maps *m, const struct bs_entry *e, size_t n)
 						       << (e[i].cidr.plen % 64);
 	}
 	b = calloc(1, sizeof(*b));
-	if (!b)
+	prior = calloc(n ? n : 1, sizeof(*prior));
+	if (!b || !prior) {
+		free(b);
+		free(prior);
 		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct bs4_key k4;
+		struct bs6_key k6;
+		void *key;
+		int fd;
+
+		entry_key(m, &e[i].cidr, &k4, &k6, &fd, &key);
+		prior[i].existed =
+			bpf_map_lookup_elem(fd, key, &prior[i].v) == 0;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct bs_val v = {
 			.expires_ns = e[i].ttl_ns ? now + e[i].ttl_ns : 0,
@@ -129,7 +175,6 @@ int bs_add(const struct fw_maps *m, const struct bs_entry *e, size_t n)
 			err = flush(m, b);
 			if (err)
 				goto undo;
-			done = i + 1;
 		}
 	}
 	err = flush(m, b);
@@ -140,11 +185,23 @@ int bs_add(const struct fw_maps *m, const struct bs_entry *e, size_t n)
 	if (err)
 		goto undo;
 	free(b);
+	free(prior);
 	return 0;
 undo:
-	for (size_t i = 0; i < done; i++)
-		bs_del(m, &e[i].cidr);
+	for (size_t i = 0; i < n; i++) {
+		struct bs4_key k4;
+		struct bs6_key k6;
+		void *key;
+		int fd;
+
+		entry_key(m, &e[i].cidr, &k4, &k6, &fd, &key);
+		if (prior[i].existed)
+			bpf_map_update_elem(fd, key, &prior[i].v, BPF_ANY);
+		else
+			bpf_map_delete_elem(fd, key);
+	}
 	free(b);
+	free(prior);
 	return err;
 }
 

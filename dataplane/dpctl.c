@@ -502,7 +502,8 @@ static int cmd_events(int argc, char **argv)
 		if (!batches)
 			first = now_s();
 		last = now_s();
-		if (have_seq && seq != next_seq)
+		/* a lower seq: sentinel-dp restarted, numbering anew */
+		if (have_seq && seq > next_seq)
 			gaps += seq - next_seq;
 		next_seq = seq + 1;
 		have_seq = true;

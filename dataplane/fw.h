@@ -180,8 +180,9 @@ struct bs_entry {
 	__u32 source;
 	__u8 flags;
 };
-/* Add or refresh entries (batched); all or nothing per call is not promised
- * by the kernel, so on error the entries added so far are removed again. */
+/* Add or refresh entries (batched), all or nothing: the kernel does not
+ * promise it per call, so on error every entry is put back as it was (old
+ * value restored, new key removed). */
 int bs_add(const struct fw_maps *m, const struct bs_entry *e, size_t n);
 int bs_del(const struct fw_maps *m, const struct fw_cidr *c);
 /* Remove expired entries and recompute the prefix-length bitmaps.
