@@ -1,14 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # The demo: a client and a host namespace, sentinel-dp enforcing on the host's
-# veth end, driven through its control socket by sentinel-dpctl; some traffic.
+# veth end, sentinel-cp (unprivileged) driving it with its HTTPS API, some
+# traffic, and sentinelctl commands to try.
 #
 # Usage (as root, after `meson setup build && ninja -C build`):
 #	test/demo.sh          build (or rebuild) the demo and show it working
 #	test/demo.sh stop     remove it
-# Environment: BUILD (default build/), RULES (default etc/demo-rules.txt).
-# Nothing leaves the two namespaces.  Until sentinel-cp exists, root is the
-# control-plane user sentinel-dp accepts on its sockets.
+# Environment: BUILD (default build/).  Nothing leaves the two namespaces;
+# the API listens on the host namespace's loopback.
 
 set -u
 
@@ -17,7 +17,12 @@ BUILD=${BUILD:-$ROOT/build}
 FWTOOL=$BUILD/dataplane/sentinel-fwtool
 DP=$BUILD/dataplane/sentinel-dp
 DPCTL=$BUILD/dataplane/sentinel-dpctl
-RULES=${RULES:-$ROOT/etc/demo-rules.txt}
+CP=$BUILD/controlplane/sentinel-cp
+CTL=$BUILD/cli/sentinelctl
+DIR=/run/sentinel-demo-cp     # configuration, certificate, API key
+STATE=/var/tmp/sentinel-demo-state
+CP_USER=nobody
+TEMPLATE=$ROOT/etc/demo.yaml
 PROBE=$ROOT/test/integration/probe.py
 
 NSC=sentinel-demo-client
@@ -38,6 +43,9 @@ PINC=/sys/fs/bpf/sentinel-demo-client
 # `ip netns exec` remounts /sys and hides /sys/fs/bpf: run the tool with
 # nsenter, which only switches the network namespace.
 ctl() { "$DPCTL" -s "$SOCK" "$@"; }
+# sentinelctl in the host namespace, where the API listens
+sctl() { nsenter --net="/run/netns/$NSH" env SENTINEL_API_KEY="$(cat "$DIR/api-key")" \
+	"$CTL" --cacert "$DIR/server.crt" "$@"; }
 fwc() { nsenter --net="/run/netns/$NSC" "$FWTOOL" -d "$PINC" "$@"; }
 inc() { ip netns exec "$NSC" "$@"; }
 
@@ -67,7 +75,7 @@ stop()
 	fi
 	"$DP" uninstall -b "$PIN" -s "$SOCK" >/dev/null 2>&1
 	[ -d "$PINC" ] && fwc unload >/dev/null 2>&1
-	rm -rf "$PIN" "$PINC" "$SOCK"
+	rm -rf "$PIN" "$PINC" "$SOCK" "$DIR" "$STATE"
 	ip netns del "$NSC" 2>/dev/null
 	ip netns del "$NSH" 2>/dev/null
 	return 0
@@ -76,11 +84,10 @@ stop()
 check()
 {
 	[ "$(id -u)" -eq 0 ] || fail "run as root (namespaces, XDP)"
-	for b in "$FWTOOL" "$DP" "$DPCTL"; do
+	for b in "$FWTOOL" "$DP" "$DPCTL" "$CP" "$CTL"; do
 		[ -x "$b" ] || fail "$b not found: meson setup build && ninja -C build"
 	done
-	[ -r "$RULES" ] || fail "rules file $RULES not found"
-	for t in ip nsenter ping python3 socat; do
+	for t in ip nsenter ping python3 socat openssl setpriv; do
 		command -v "$t" >/dev/null || fail "'$t' is needed"
 	done
 	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf ||
@@ -127,29 +134,47 @@ firewall()
 {
 	local i
 
+	# sentinel-dp: root, three capabilities; accepts sentinel-cp's user
 	nsenter --net="/run/netns/$NSH" setsid "$DP" -i "$VH" -b "$PIN" \
-		-s "$SOCK" -u root >"/tmp/sentinel-demo-dp.log" 2>&1 </dev/null &
-	echo $! >"/tmp/sentinel-demo-dp.pid"
+		-s "$SOCK" -u "$CP_USER" -u root >"/tmp/sentinel-demo-dp.log" 2>&1 </dev/null &
+	echo $! >/tmp/sentinel-demo-dp.pid
 	for i in $(seq 1 100); do
 		ctl -t 300 status >/dev/null 2>&1 && break
 		sleep 0.05
 	done
 	mv /tmp/sentinel-demo-dp.pid "$SOCK/dp.pid"
 	ctl status >/dev/null || fail "sentinel-dp did not start: $(cat /tmp/sentinel-demo-dp.log)"
-	ctl rules "$RULES" >/dev/null || fail "rules $RULES refused: $(ctl rules "$RULES")"
+
+	# sentinel-cp: the configuration, a certificate, an API key
+	mkdir -p "$DIR" "$STATE"
+	chown "$CP_USER" "$STATE"
+	chmod 755 "$DIR"
+	openssl rand -hex 24 >"$DIR/api-key"
+	chmod 600 "$DIR/api-key"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$DIR/server.key" -out "$DIR/server.crt" -days 30 \
+		-subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+		>/dev/null 2>&1 || fail "openssl: no certificate"
+	chmod 644 "$DIR/server.key" # the demo's own throw-away key, read by nobody
+	sed -e "s|@IFACE@|$VH|" -e "s|@SOCK@|$SOCK|" -e "s|@STATE@|$STATE|" \
+		-e "s|@DIR@|$DIR|g" -e "s|@KEY@|$(cat "$DIR/api-key")|" \
+		"$TEMPLATE" >"$DIR/sentinel.yaml"
+	chmod 644 "$DIR/sentinel.yaml"
+	nsenter --net="/run/netns/$NSH" setsid setpriv --reuid="$CP_USER" \
+		--regid=nogroup --clear-groups "$CP" -c "$DIR/sentinel.yaml" \
+		>"/tmp/sentinel-demo-cp.log" 2>&1 </dev/null &
+	echo $! >"$SOCK/cp.pid"
+	for i in $(seq 1 100); do
+		sctl health >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	sctl health >/dev/null 2>&1 ||
+		fail "sentinel-cp is not ready: $(cat /tmp/sentinel-demo-cp.log)"
 	ctl block add "$BLOCKED4/32" >/dev/null || fail "block add"
-	ctl status | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-for a in d["attachments"]:
-    print("  sentinel-dp %s (program %d): %s attached, %s mode, link %d; %d rules" % (
-        d["version"], d["prog_id"], a["interface"], a["mode"].lower(), a["link_id"], d["rules"]))'
+	sctl status | sed 's/^/  /'
 	fwc load >/dev/null && fwc set default=pass >/dev/null &&
 		fwc attach "$VC" native >/dev/null ||
 		fail "pass-through XDP on $VC"
-	ctl events -w 4 >"/tmp/sentinel-demo-events.json" 2>&1 &
-	EVENTS=$!
-	sleep 0.3
 }
 
 # show WHAT RESULT
@@ -162,13 +187,13 @@ traffic()
 	echo
 	echo "Traffic from $NSC to $NSH:"
 	n=$(inc ping -n -q -c 3 -i 0.2 -W 1 "$H4" | sed -n 's/.* \([0-9]*\) received.*/\1/p')
-	show "ping $H4 (rule 40: log)" "${n:-0}/3 replies"
+	show "ping $H4 (log-ping: log)" "${n:-0}/3 replies"
 	n=$(inc ping -n -q -c 3 -i 0.2 -W 1 "$H6" | sed -n 's/.* \([0-9]*\) received.*/\1/p')
-	show "ping $H6 (rule 41: log)" "${n:-0}/3 replies"
-	show "tcp $H4:22 ssh (rule 10: allow)" "$(inc python3 "$PROBE" tcp "$H4" 22 2)"
-	show "tcp [$H6]:22 ssh (rule 11: allow)" "$(inc python3 "$PROBE" tcp "$H6" 22 2)"
-	show "tcp $H4:23 telnet (rule 20: reject)" "$(inc python3 "$PROBE" tcp "$H4" 23 2)"
-	show "udp $H4:9999 (rule 30: deny)" "$(inc python3 "$PROBE" udp "$H4" 9999 1 64)"
+	show "ping $H6 (log-ping6: log)" "${n:-0}/3 replies"
+	show "tcp $H4:22 ssh (allow-ssh-v4: allow)" "$(inc python3 "$PROBE" tcp "$H4" 22 2)"
+	show "tcp [$H6]:22 ssh (allow-ssh-v6: allow)" "$(inc python3 "$PROBE" tcp "$H6" 22 2)"
+	show "tcp $H4:23 telnet (reject-telnet: reject)" "$(inc python3 "$PROBE" tcp "$H4" 23 2)"
+	show "udp $H4:9999 (drop-udp-9999: deny)" "$(inc python3 "$PROBE" udp "$H4" 9999 1 64)"
 	n=$(inc ping -n -q -c 3 -i 0.2 -W 1 -I "$BLOCKED4" "$H4" | sed -n 's/.* \([0-9]*\) received.*/\1/p')
 	show "ping from $BLOCKED4 (block set)" "${n:-0}/3 replies"
 }
@@ -176,50 +201,40 @@ traffic()
 counters()
 {
 	echo
-	echo "Counters (sentinel-dpctl counters):"
+	echo "Firewall rules and their hits (sentinelctl firewall list):"
+	sleep 1.2 # events become alerts within a second
+	sctl firewall list | sed 's/^/  /'
+	echo
+	echo "Alerts (sentinelctl alerts list):"
+	sctl alerts list | sed 's/^/  /'
+	echo
+	echo "Kernel counters (sentinel-dpctl counters, non-zero):"
 	ctl counters | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 for k, v in d["global"].items():
     if v["packets"]:
-        print("  %-20s %8d packets %10d bytes" % (k, v["packets"], v["bytes"]))
-for k, v in sorted(d["rules"].items(), key=lambda kv: int(kv[0])):
-    print("  rule %-15s %8d packets %10d bytes" % (k, v["packets"], v["bytes"]))
-e = d["events"]
-print("  events: %d read, %d sent in %d batches, %d lost (ring %d+%d, channel %d)" % (
-    e["read"], e["sent"], e["batches"], e["ring_skipped"] + e["ring_failed"] + e["send_dropped"],
-    e["ring_skipped"], e["ring_failed"], e["send_dropped"]))'
-	echo
-	echo "Events (sentinel-dpctl events, FlatBuffers batches over nng):"
-	wait "$EVENTS"
-	python3 -c '
-import json, sys
-for l in open(sys.argv[1]):
-    e = json.loads(l)
-    if "rule_id" in e:
-        print("  %-6s rule %-4d %s %s:%d -> %s:%d len %d%s" % (e["action"].lower(), e["rule_id"],
-              {1: "icmp", 6: "tcp", 17: "udp", 58: "icmp6"}.get(e["proto"], e["proto"]),
-              e["src"], e["sport"], e["dst"], e["dport"], e["len"],
-              " (block set)" if e["type"] == 2 else ""))' /tmp/sentinel-demo-events.json
+        print("  %-20s %8d packets %10d bytes" % (k, v["packets"], v["bytes"]))'
 }
 
 howto()
 {
 	cat <<EOF
 
-The demo stays up: sentinel-dp runs in $NSH (log /tmp/sentinel-demo-dp.log).
-Try:
-  ip netns exec $NSC ping $H4
-  ip netns exec $NSC ping -I $BLOCKED4 $H4   # blocked source
-  ip netns exec $NSC nc -v $H4 23   # refused by the firewall
-  $DPCTL -s $SOCK status
-  $DPCTL -s $SOCK counters 40
-  $DPCTL -s $SOCK events   # follow events (Ctrl-C)
-  $DPCTL -s $SOCK dry-run on   # deny/reject only report
-  $DPCTL -s $SOCK block del $BLOCKED4/32
-  $DPCTL -s $SOCK rules $RULES   # after editing the rules
-  kill -9 \$(cat $SOCK/dp.pid)   # enforcement stays; started again, it adopts:
-  nsenter --net=/run/netns/$NSH $DP -i $VH -b $PIN -s $SOCK -u root &
+The demo stays up: sentinel-dp and sentinel-cp (as $CP_USER) run in $NSH.
+The API: https://127.0.0.1:8443 inside $NSH, certificate $DIR/server.crt,
+an admin API key in $DIR/api-key (configuration: $DIR/sentinel.yaml;
+logs /tmp/sentinel-demo-{dp,cp}.log).  Try, as root:
+  alias sctl='nsenter --net=/run/netns/$NSH env SENTINEL_API_KEY=\$(cat $DIR/api-key) $CTL --cacert $DIR/server.crt'
+  sctl firewall add --id block-ping --priority 1 --action deny --protocol icmp
+  ip netns exec $NSC ping -c2 $H4            # dropped now
+  sctl alerts list --component firewall
+  sctl audit history block-ping
+  sctl firewall delete block-ping
+  sctl metrics | grep sentinel_rule_hits
+  \$EDITOR $DIR/sentinel.yaml              # saved: sentinel-cp reloads it
+  ip netns exec $NSC nc -v $H4 23            # refused by the firewall (RST)
+  $DPCTL -s $SOCK status                     # sentinel-dp directly
 Remove the demo: $0 stop
 EOF
 }
@@ -235,7 +250,7 @@ start)
 	network
 	servers
 	echo "Network: $NSC ($VC: $C4, $BLOCKED4, $C6) <-> $NSH ($VH: $H4, $H6)"
-	echo "Firewall on $VH, rules from $RULES:"
+	echo "Firewall on $VH, configuration from $TEMPLATE:"
 	firewall
 	traffic
 	counters
