@@ -694,7 +694,9 @@ int main(int argc, char **argv)
 	if (fd >= 0)
 		uv_close((uv_handle_t *)&cp.sub_poll, NULL);
 	http_server_free(cp.http);
-	uv_run(cp.loop, UV_RUN_DEFAULT);
+	/* finish the closes; open client connections do not hold up the exit */
+	for (int i = 0; i < 8; i++)
+		uv_run(cp.loop, UV_RUN_NOWAIT);
 	dpc_sub_close(cp.sub);
 	dpc_close(cp.dpc);
 	store_close(cp.store);

@@ -276,7 +276,11 @@ static int sock_dir_prepare(const char *dir, gid_t gid)
 		err = -errno;
 	else if (st.st_uid != 0)
 		err = -EPERM;
-	else if (fchown(fd, 0, gid) || fchmod(fd, 02750))
+	/* only what is wrong: a sandbox may forbid setting setgid bits
+	 * (RestrictSUIDSGID) once the directory is right */
+	else if (st.st_gid != gid && fchown(fd, 0, gid))
+		err = -errno;
+	else if ((st.st_mode & 07777) != 02750 && fchmod(fd, 02750))
 		err = -errno;
 	close(fd);
 	return err;
