@@ -538,7 +538,11 @@ static int exec_status(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
 	for (size_t i = 0; i < natt; i++) {
 		uint32_t name = str(b, att[i].name), why = 0;
 
-		if (att[i].err == -EBUSY)
+		if (att[i].err == -EAGAIN)
+			why = str(
+				b,
+				"our program is still attached through an unpinned link someone holds open; left alone until it is released");
+		else if (att[i].err == -EBUSY)
 			why = str(
 				b,
 				"another XDP program holds the interface; left alone");

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
@@ -32,7 +33,8 @@
 #define DUMP_MAX       (1 << 20)
 #define PINS_MAX       (1 << 16)
 #define DUMP_RETRIES   5
-#define RECONCILE_HOPS 1 /* how far a name conflict is chased */
+#define RECONCILE_HOPS 1   /* how far a name conflict is chased */
+#define RELEASE_MS     500 /* wait per public call, see wait_released() */
 
 /* One interface as the kernel reports it. */
 struct kif {
@@ -66,6 +68,8 @@ struct ifmgr {
 	struct entry *tab;    /* owned; one entry per name and ifindex */
 	size_t n, cap, max;   /* used, allocated, bound */
 	unsigned int changes; /* during the current public call */
+	long long wait_end;   /* ms, CLOCK_MONOTONIC: end of the current
+			       * call's wait budget; 0 = none spent yet */
 	struct ifmgr_stats st;
 };
 
@@ -622,6 +626,92 @@ static void describe_prog(unsigned int id, char *buf, size_t len)
 	close(fd);
 }
 
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* Does k run the program we attach, in a mode we attach in? */
+static bool runs_ours(const struct ifmgr *im, const struct kif *k)
+{
+	return k->drv_prog == im->prog_id || k->skb_prog == im->prog_id;
+}
+
+/*
+ * Our program on a device with no pin of ours (the caller checked): left
+ * alone, listed as -EAGAIN, logged once per finding.  Not foreign: its
+ * link is being released, or someone holds it open without our pin.
+ */
+static void set_orphan(struct ifmgr *im, struct entry *e, const struct kif *k)
+{
+	struct ifmgr_att a = e->a;
+
+	a.link_id = 0;
+	a.prog_id = im->prog_id;
+	a.mode = mode_of(k, im->prog_id);
+	a.err = -EAGAIN;
+	if (e->a.err != -EAGAIN || e->a.prog_id != im->prog_id)
+		say(im, LOG_WARNING,
+		    "%s: our program %u is attached by a link not pinned here (its pin removed and the kernel slow to release it, or someone holds it open); left alone, retried at the next sync",
+		    k->name, im->prog_id);
+	set_state(im, e, &a);
+}
+
+/*
+ * k runs our program, but no pin of ours holds it: the pin of its link was
+ * removed from outside (ifmgr detaches a link before it unpins it).  The
+ * kernel lets go of a link whose last reference is dropped from a
+ * workqueue, not in unlink(2), so the program can stay attached for a
+ * while after the pin is gone: microseconds usually, tens of milliseconds
+ * when the CPUs are busy.  That is neither a foreign program nor a reason
+ * to leave the device unprotected until the next sync: wait for it, within
+ * RELEASE_MS per public call, once per finding (an entry set_orphan()
+ * listed already is only looked at again).  Returns 0 with *now reading the device
+ * without our program, -EAGAIN if it still runs there, -ENODEV if the
+ * device is gone or renamed meanwhile (its event follows), or another
+ * -errno from the kernel.  k may point to *now.
+ */
+static int wait_released(struct ifmgr *im, const struct entry *e,
+			 const struct kif *k, struct kif *now)
+{
+	bool again = e->a.err == -EAGAIN && e->a.prog_id == im->prog_id;
+	unsigned int ifindex = k->ifindex;
+	char name[IF_NAMESIZE];
+	long long t0 = mono_ms();
+	int r;
+
+	strcpy(name, k->name);
+	if (!again)
+		im->st.orphans++;
+	for (;;) {
+		const struct timespec ms = {.tv_nsec = 1000000};
+
+		r = nl_query(im, ifindex, now);
+		if (!r && strcmp(now->name, name))
+			r = -ENODEV;
+		if (r)
+			return r;
+		if (!runs_ours(im, now))
+			break;
+		if (again)
+			return -EAGAIN;
+		if (!im->wait_end)
+			im->wait_end = t0 + RELEASE_MS;
+		if (mono_ms() >= im->wait_end)
+			return -EAGAIN;
+		/* and let the kernel's worker run */
+		nanosleep(&ms, NULL);
+	}
+	if (!again)
+		say(im, LOG_INFO,
+		    "%s: our program ran there without a pin of ours (removed from outside?); its link was released after %lld ms",
+		    name, mono_ms() - t0);
+	return 0;
+}
+
 /* Forget e; its pin goes too if it had our link. */
 static void iface_drop(struct ifmgr *im, struct entry *e)
 {
@@ -695,6 +785,21 @@ static void iface_up(struct ifmgr *im, const struct kif *k)
 		if (!nl_query(im, k->ifindex, &now) &&
 		    !strcmp(now.name, k->name))
 			k = &now;
+		if (runs_ours(im, k)) {
+			r = wait_released(im, e, k, &now);
+			if (r == -EAGAIN) {
+				set_orphan(im, e, &now);
+				return;
+			}
+			if (r) {
+				/* gone or renamed: its own event follows */
+				say(im, LOG_DEBUG, "%s: vanished while waiting",
+				    e->a.name);
+				tab_del(im, e);
+				return;
+			}
+			k = &now;
+		}
 		if (k->drv_prog || k->skb_prog || k->hw_prog) {
 			set_foreign(im, e, k);
 			return;
@@ -710,6 +815,10 @@ static void iface_up(struct ifmgr *im, const struct kif *k)
 			say(im, LOG_DEBUG, "%s: vanished while attaching",
 			    k->name);
 			tab_del(im, e);
+			return;
+		}
+		if ((r == -EBUSY || r == -EEXIST) && runs_ours(im, &now)) {
+			set_orphan(im, e, &now);
 			return;
 		}
 		if ((r == -EBUSY || r == -EEXIST) &&
@@ -1046,6 +1155,7 @@ int ifmgr_sync(struct ifmgr *im)
 	int err;
 
 	im->changes = 0;
+	im->wait_end = 0;
 	err = sync_inner(im);
 	if (im->changes && im->ops.on_change)
 		im->ops.on_change(im->ctx);
@@ -1058,6 +1168,7 @@ int ifmgr_process(struct ifmgr *im)
 	int err = 0;
 
 	im->changes = 0;
+	im->wait_end = 0;
 	for (int i = 0; i < DRAIN_MAX; i++) {
 		struct sockaddr_nl sa;
 		socklen_t salen = sizeof(sa);

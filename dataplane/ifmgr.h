@@ -37,6 +37,13 @@ struct ifmgr;
  * event, so a link detached from outside (bpftool link detach) or a foreign
  * program removed later is seen by the next ifmgr_sync(): call it
  * periodically.
+ *
+ * A pin removed from outside: the kernel releases its link (and so the
+ * program) from a workqueue, later than unlink(2) returns, by tens of
+ * milliseconds when the CPUs are busy.  Meanwhile the device still runs
+ * our program under no pin of ours; ifmgr recognises its own program
+ * (never reported as foreign), waits for the release (at most 500 ms per
+ * ifmgr_sync() or ifmgr_process() call) and attaches a new link.
  */
 
 #define IFMGR_MAX_IFACES   4096 /* default bound of the table */
@@ -57,7 +64,9 @@ struct ifmgr_att {
 	unsigned int prog_id; /* program running there (a foreign one too) */
 	int mode;	      /* enum ifmgr_mode in use, from the kernel */
 	int err;	      /* 0 attached; -EBUSY foreign program (left
-			       * alone); other -errno: the attach failed */
+			       * alone); -EAGAIN our program, by a link
+			       * not pinned here (left alone, retried);
+			       * other -errno: the attach failed */
 };
 
 /* Counters since ifmgr_new().  Cumulative, never reset. */
@@ -70,6 +79,9 @@ struct ifmgr_stats {
 	unsigned long long failures;  /* failed attach/update/detach calls */
 	unsigned long long foreign;   /* interfaces found with a foreign
 				       * program (once per finding) */
+	unsigned long long orphans;   /* interfaces found running our
+				       * program without a pin of ours
+				       * (once per finding) */
 	unsigned long long refused;   /* attaches not tried: table full
 				       * (per event or sync, not per
 				       * interface) */
