@@ -37,6 +37,9 @@ struct dp {
 	size_t nrules;
 	bool rules_known; /* false after an adopting start, until replaced */
 	bool rules_named; /* some rule names an interface */
+	/* block-set sizes for status, recounted at most every 10 s */
+	size_t bs_n4, bs_n6;
+	uint64_t bs_counted_ns;
 	struct dp_ifpol ifpol[DP_MAX_IFPOL];
 	size_t nifpol;
 };
