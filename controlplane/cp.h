@@ -26,6 +26,12 @@ struct cp_rule {
 	uint32_t kernel_id;
 };
 
+/* Kernel rule id -> index in cp->rules, sorted by kernel id (events). */
+struct kid_idx {
+	uint32_t kid;
+	uint32_t idx;
+};
+
 /* What sentinel-dp last told us. */
 struct cp_dp_state {
 	bool connected; /* the last status request was answered */
@@ -41,6 +47,7 @@ struct cp_dp_state {
 
 struct cp_event_stats {
 	uint64_t batches, events, bad_batches, seq_gaps;
+	uint64_t next_seq; /* the seq the next batch should carry */
 	uint64_t alerts_added, alerts_deduped, alerts_failed;
 	uint64_t dp_ring_lost, dp_send_dropped; /* last totals seen */
 };
@@ -62,8 +69,11 @@ struct cp {
 	/* desired firewall: configuration rules, then API rules */
 	struct cp_rule *rules; /* owned */
 	size_t nrules;
+	struct kid_idx *kmap; /* owned; rebuilt by cp_dp_rules_changed */
+	size_t nkmap;
 	struct cp_dp_state dp;
 	struct cp_event_stats ev;
+	uint64_t last_purge_ns; /* CLOCK_MONOTONIC */
 	uint64_t reloads, reload_failures;
 	char last_reload_error[384];
 };

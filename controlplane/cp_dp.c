@@ -16,14 +16,6 @@
 #include "log.h"
 #include "store.h"
 
-/* The kernel id -> rule index map for events, sorted by kernel id. */
-struct kid_idx {
-	uint32_t kid;
-	uint32_t idx;
-};
-static struct kid_idx *kmap;
-static size_t nkmap;
-
 static int kid_cmp(const void *a, const void *b)
 {
 	const struct kid_idx *x = a, *y = b;
@@ -31,7 +23,7 @@ static int kid_cmp(const void *a, const void *b)
 	return x->kid < y->kid ? -1 : x->kid > y->kid;
 }
 
-static void kmap_rebuild(const struct cp *cp)
+static void kmap_rebuild(struct cp *cp)
 {
 	struct kid_idx *m = calloc(cp->nrules ? cp->nrules : 1, sizeof(*m));
 
@@ -40,16 +32,18 @@ static void kmap_rebuild(const struct cp *cp)
 	for (size_t i = 0; i < cp->nrules; i++)
 		m[i] = (struct kid_idx){cp->rules[i].kernel_id, i};
 	qsort(m, cp->nrules, sizeof(*m), kid_cmp);
-	free(kmap);
-	kmap = m;
-	nkmap = cp->nrules;
+	free(cp->kmap);
+	cp->kmap = m;
+	cp->nkmap = cp->nrules;
 }
 
 static const char *rule_name(const struct cp *cp, uint32_t kid)
 {
 	struct kid_idx key = {kid, 0}, *hit;
 
-	hit = kmap ? bsearch(&key, kmap, nkmap, sizeof(*kmap), kid_cmp) : NULL;
+	hit = cp->kmap ? bsearch(&key, cp->kmap, cp->nkmap, sizeof(*cp->kmap),
+				 kid_cmp)
+		       : NULL;
 	return hit && hit->idx < cp->nrules ? cp->rules[hit->idx].r.id : NULL;
 }
 
@@ -512,7 +506,6 @@ static void store_batch(struct cp *cp, struct store_alert *a, size_t n,
 
 void cp_dp_drain_events(struct cp *cp, uint64_t dedup_window_ns)
 {
-	static uint64_t next_seq;
 	const struct sentinel_EventBatch *eb;
 	struct store_alert *a = NULL;
 	struct alert_text *t = NULL;
@@ -524,9 +517,10 @@ void cp_dp_drain_events(struct cp *cp, uint64_t dedup_window_ns)
 		size_t n = sentinel_EventBatch_fw_len(eb);
 		uint64_t seq = sentinel_EventBatch_seq(eb);
 
-		if (cp->ev.batches && seq > next_seq)
-			cp->ev.seq_gaps += seq - next_seq;
-		next_seq = seq + 1;
+		/* a lower seq: sentinel-dp restarted and numbers anew */
+		if (cp->ev.batches && seq > cp->ev.next_seq)
+			cp->ev.seq_gaps += seq - cp->ev.next_seq;
+		cp->ev.next_seq = seq + 1;
 		cp->ev.batches++;
 		cp->ev.events += n;
 		cp->ev.dp_ring_lost = sentinel_EventBatch_ring_skipped(eb) +

@@ -398,7 +398,6 @@ json_t *cp_config_json(struct cp *cp)
 static void on_tick(uv_timer_t *t)
 {
 	struct cp *cp = t->data;
-	static uint64_t last_purge;
 	bool need_push;
 	char err[300];
 	uint64_t now = now_ns(CLOCK_MONOTONIC);
@@ -413,10 +412,10 @@ static void on_tick(uv_timer_t *t)
 	}
 	cp_dp_drain_events(cp, (uint64_t)cp->cfg->alerting.dedup_window_secs *
 				       1000000000ull);
-	if (now - last_purge > PURGE_EVERY_S * 1000000000ull) {
+	if (now - cp->last_purge_ns > PURGE_EVERY_S * 1000000000ull) {
 		size_t del = 0;
 
-		last_purge = now;
+		cp->last_purge_ns = now;
 		store_purge(cp->store,
 			    (uint64_t)cp->cfg->audit.alerts_retention_days *
 				    86400ull * 1000000000ull,
@@ -703,6 +702,7 @@ int main(int argc, char **argv)
 	auth_free(cp.auth);
 	json_decref(cp.dp.status);
 	free(cp.rules);
+	free(cp.kmap);
 	config_free(cp.cfg);
 	return 0;
 }
