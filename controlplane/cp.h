@@ -54,7 +54,8 @@ struct cp_event_stats {
 
 struct cp {
 	uv_loop_t *loop;
-	const char *config_path;  /* borrowed (argv) */
+	const char *config_path;		  /* borrowed (argv) */
+	const struct config_overrides *overrides; /* borrowed: -s options */
 	struct config *cfg;	  /* owned: the running configuration */
 	struct store *store;	  /* owned */
 	struct auth *auth;	  /* owned */
@@ -77,5 +78,30 @@ struct cp {
 	uint64_t reloads, reload_failures;
 	char last_reload_error[384];
 };
+
+struct http_identity;
+
+/* ---- cp_state.c: the desired state ---- */
+
+/* The syslog level of a configured log level. */
+int cp_log_level(enum config_log_level l);
+/* The API keys and JWT settings of c (auth disabled: an empty set). */
+int cp_build_auth(const struct config *c, struct auth **ret, char *why,
+		  size_t whylen);
+/* The HTTP server's authentication callback; ctx is the struct cp. */
+int cp_authenticate(void *ctx, const char *key, size_t klen, const char *authz,
+		    size_t alen, struct http_identity *ret, char *why,
+		    size_t whylen);
+/* The desired rule set under c: its rules, then the API rules of the store,
+ * with their kernel ids.  -EEXIST (err names the id) when both define one
+ * id; other errors name the store's. */
+int cp_desired_rules(struct cp *cp, const struct config *c,
+		     struct cp_rule **ret, size_t *ret_n, char *err,
+		     size_t errlen);
+/* Push the whole desired state (c, rules[0..n)) to sentinel-dp in one
+ * transaction, counting pushes and failures. */
+int cp_push_state(struct cp *cp, const struct config *c,
+		  const struct cp_rule *rules, size_t n, char *err,
+		  size_t errlen);
 
 #endif

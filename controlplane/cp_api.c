@@ -234,6 +234,14 @@ static void h_rules_add(void *ctx, const struct http_request *rq,
 			return;
 		}
 	}
+	if (!cp->cfg->firewall.enabled) {
+		/* a 201 means enforced: say why it would not be */
+		http_error(rs, 409, NULL,
+			   "the firewall is disabled (firewall.enabled: false "
+			   "in %s): the rule would not be enforced",
+			   cp->config_path);
+		return;
+	}
 	if (rule_find(cp, nr.r.id, strlen(nr.r.id)) >= 0) {
 		http_error(rs, 409, "id", "id: rule '%s' exists", nr.r.id);
 		return;

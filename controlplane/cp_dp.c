@@ -136,25 +136,44 @@ static int call(struct cp *cp, struct fb_builder *b, uint64_t id,
 	return 0;
 }
 
-int cp_dp_push_rules(struct cp *cp, const struct cp_rule *rules, size_t n,
-		     char *err, size_t errlen)
+/* The vector of the rules of rules[0..n) that are enforced under c: the
+ * enabled ones, none when the firewall is disabled. */
+static int rules_vector(struct fb_builder *b, const struct config *c,
+			const struct cp_rule *rules, size_t n, uint32_t *ret,
+			size_t *ret_n)
 {
-	struct fb_builder b;
-	uint32_t *refs, vec, cmd;
+	uint32_t *refs;
 	size_t k = 0;
-	uint64_t id;
-	int rc;
 
 	refs = calloc(n ? n : 1, sizeof(*refs));
 	if (!refs)
 		return -ENOMEM;
-	fb_builder_init(&b);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; c->firewall.enabled && i < n; i++)
 		if (rules[i].r.enabled)
 			refs[k++] =
-				rule_build(&b, &rules[i].r, rules[i].kernel_id);
-	vec = fb_create_ref_vector(&b, refs, k);
+				rule_build(b, &rules[i].r, rules[i].kernel_id);
+	*ret = fb_create_ref_vector(b, refs, k);
 	free(refs);
+	*ret_n = k;
+	return 0;
+}
+
+int cp_dp_push_rules(struct cp *cp, const struct cp_rule *rules, size_t n,
+		     char *err, size_t errlen)
+{
+	struct fb_builder b;
+	uint32_t vec, cmd;
+	size_t k;
+	uint64_t id;
+	int rc;
+
+	fb_builder_init(&b);
+	rc = rules_vector(&b, cp->cfg, rules, n, &vec, &k);
+	if (rc) {
+		fb_builder_free(&b);
+		snprintf(err, errlen, "out of memory");
+		return rc;
+	}
 	sentinel_ReplaceRules_start(&b);
 	sentinel_ReplaceRules_add_rules(&b, vec);
 	cmd = sentinel_ReplaceRules_end(&b);
@@ -167,116 +186,94 @@ int cp_dp_push_rules(struct cp *cp, const struct cp_rule *rules, size_t n,
 	return rc;
 }
 
-/* One SetDefaultPolicy or SetDryRun, global (ifname NULL) or for one
- * interface; policy < 0 resets the interface to the global policy. */
-static int set_one(struct cp *cp, bool dry, const char *ifname, int value,
-		   char *err, size_t errlen)
-{
-	struct fb_builder b;
-	uint32_t name = 0, cmd;
-	uint64_t id;
-	int rc;
-
-	fb_builder_init(&b);
-	if (ifname)
-		name = fb_create_string(&b, ifname, strlen(ifname));
-	if (dry) {
-		sentinel_SetDryRun_start(&b);
-		if (name)
-			sentinel_SetDryRun_add_interface(&b, name);
-		sentinel_SetDryRun_add_enabled(&b, value > 0);
-		cmd = sentinel_SetDryRun_end(&b);
-	} else {
-		sentinel_SetDefaultPolicy_start(&b);
-		if (name)
-			sentinel_SetDefaultPolicy_add_interface(&b, name);
-		sentinel_SetDefaultPolicy_add_policy(&b, value > 0 ? value : 0);
-		sentinel_SetDefaultPolicy_add_reset(&b, value < 0);
-		cmd = sentinel_SetDefaultPolicy_end(&b);
-	}
-	id = dpc_next_id(cp->dpc);
-	finish_request(&b, id,
-		       dry ? sentinel_Command_SetDryRun
-			   : sentinel_Command_SetDefaultPolicy,
-		       cmd);
-	rc = call(cp, &b, id, NULL, err, errlen);
-	fb_builder_free(&b);
-	return rc;
-}
-
-static int set_mgmt(struct cp *cp, const struct config_anti_lockout *al,
-		    char *err, size_t errlen)
+static uint32_t mgmt_vector(struct fb_builder *b,
+			    const struct config_anti_lockout *al)
 {
 	size_t n = al->enabled ? al->n_sources : 0;
-	uint32_t refs[CONFIG_MGMT_MAX], ports = 0, vec, cmd;
-	struct fb_builder b;
-	uint64_t id;
-	int rc;
+	uint32_t refs[CONFIG_MGMT_MAX], ports = 0;
 
-	fb_builder_init(&b);
+	if (n > CONFIG_MGMT_MAX)
+		n = CONFIG_MGMT_MAX;
 	if (al->n_ports)
-		ports = fb_create_vector(&b, al->ports, al->n_ports, 2, 2);
-	for (size_t i = 0; i < n && i < CONFIG_MGMT_MAX; i++) {
+		ports = fb_create_vector(b, al->ports, al->n_ports, 2, 2);
+	for (size_t i = 0; i < n; i++) {
 		struct sentinel_Cidr c = {.family = al->sources[i].family,
 					  .plen = al->sources[i].plen};
 
 		memcpy(c.addr, al->sources[i].addr, sizeof(c.addr));
-		sentinel_MgmtEntry_start(&b);
-		sentinel_MgmtEntry_add_cidr(&b, &c);
+		sentinel_MgmtEntry_start(b);
+		sentinel_MgmtEntry_add_cidr(b, &c);
 		if (ports)
-			sentinel_MgmtEntry_add_ports(&b, ports);
-		refs[i] = sentinel_MgmtEntry_end(&b);
+			sentinel_MgmtEntry_add_ports(b, ports);
+		refs[i] = sentinel_MgmtEntry_end(b);
 	}
-	vec = fb_create_ref_vector(&b, refs, n);
-	sentinel_SetMgmt_start(&b);
-	sentinel_SetMgmt_add_entries(&b, vec);
-	cmd = sentinel_SetMgmt_end(&b);
-	id = dpc_next_id(cp->dpc);
-	finish_request(&b, id, sentinel_Command_SetMgmt, cmd);
-	rc = call(cp, &b, id, NULL, err, errlen);
-	fb_builder_free(&b);
-	return rc;
+	return fb_create_ref_vector(b, refs, n);
 }
 
-int cp_dp_push_settings(struct cp *cp, const struct config *c,
-			const struct config *prev, char *err, size_t errlen)
+static int ifsets_vector(struct fb_builder *b, const struct config_firewall *fw,
+			 uint32_t *ret)
+{
+	size_t n = fw->enabled ? fw->n_interface_policies : 0;
+	uint32_t *refs = calloc(n ? n : 1, sizeof(*refs));
+
+	if (!refs)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct config_if_policy *p = &fw->interface_policies[i];
+		uint32_t name =
+			fb_create_string(b, p->interface, strlen(p->interface));
+
+		sentinel_InterfaceSettings_start(b);
+		sentinel_InterfaceSettings_add_interface(b, name);
+		sentinel_InterfaceSettings_add_own_policy(
+			b, p->default_policy >= 0);
+		sentinel_InterfaceSettings_add_policy(
+			b, p->default_policy > 0 ? sentinel_Policy_Drop
+						 : sentinel_Policy_Pass);
+		sentinel_InterfaceSettings_add_dry_run(b, p->dry_run > 0);
+		refs[i] = sentinel_InterfaceSettings_end(b);
+	}
+	*ret = fb_create_ref_vector(b, refs, n);
+	free(refs);
+	return 0;
+}
+
+int cp_dp_push_state(struct cp *cp, const struct config *c,
+		     const struct cp_rule *rules, size_t n, char *err,
+		     size_t errlen)
 {
 	const struct config_firewall *fw = &c->firewall;
+	uint32_t rvec, mvec, ivec, cmd;
+	struct fb_builder b;
+	size_t k;
+	uint64_t id;
 	int rc;
 
-	rc = set_one(cp, false, NULL, fw->enabled ? (int)fw->default_policy : 0,
-		     err, errlen);
+	fb_builder_init(&b);
+	rc = rules_vector(&b, c, rules, n, &rvec, &k);
+	mvec = mgmt_vector(&b, &fw->anti_lockout);
 	if (!rc)
-		rc = set_one(cp, true, NULL, fw->enabled && fw->dry_run, err,
-			     errlen);
+		rc = ifsets_vector(&b, fw, &ivec);
+	if (rc) {
+		fb_builder_free(&b);
+		snprintf(err, errlen, "out of memory");
+		return rc;
+	}
+	sentinel_ApplyState_start(&b);
+	sentinel_ApplyState_add_rules(&b, rvec);
+	sentinel_ApplyState_add_default_policy(
+		&b, fw->enabled && fw->default_policy ? sentinel_Policy_Drop
+						      : sentinel_Policy_Pass);
+	sentinel_ApplyState_add_dry_run(&b, fw->enabled && fw->dry_run);
+	sentinel_ApplyState_add_mgmt(&b, mvec);
+	sentinel_ApplyState_add_interfaces(&b, ivec);
+	cmd = sentinel_ApplyState_end(&b);
+	id = dpc_next_id(cp->dpc);
+	finish_request(&b, id, sentinel_Command_ApplyState, cmd);
+	rc = call(cp, &b, id, NULL, err, errlen);
+	fb_builder_free(&b);
 	if (!rc)
-		rc = set_mgmt(cp, &fw->anti_lockout, err, errlen);
-	for (size_t i = 0; !rc && i < fw->n_interface_policies; i++) {
-		const struct config_if_policy *p = &fw->interface_policies[i];
-
-		rc = set_one(cp, false, p->interface, p->default_policy, err,
-			     errlen);
-		if (!rc)
-			rc = set_one(cp, true, p->interface, p->dry_run > 0,
-				     err, errlen);
-	}
-	/* interfaces the previous configuration named and this one does not
-	 * go back to the global settings */
-	for (size_t i = 0;
-	     !rc && prev && i < prev->firewall.n_interface_policies; i++) {
-		const char *name =
-			prev->firewall.interface_policies[i].interface;
-		bool kept = false;
-
-		for (size_t j = 0; j < fw->n_interface_policies && !kept; j++)
-			kept = !strcmp(name,
-				       fw->interface_policies[j].interface);
-		if (kept)
-			continue;
-		rc = set_one(cp, false, name, -1, err, errlen);
-		if (!rc)
-			rc = set_one(cp, true, name, 0, err, errlen);
-	}
+		cp->dp.rules = k;
 	return rc;
 }
 

@@ -13,16 +13,20 @@ struct config;
 struct cp;
 struct cp_rule;
 
-/* Replace the kernel's rule set with the enabled rules of rules[0..n).
- * 0, -EINVAL (refused: err says why, naming the field), or a transport
- * error (sentinel-dp unreachable). */
+/* Replace the kernel's rule set with the rules of rules[0..n) that are
+ * enforced under the running configuration (the enabled ones; none when
+ * firewall.enabled is false).  0, -EINVAL (refused: err says why, naming
+ * the field), or a transport error (sentinel-dp unreachable). */
 int cp_dp_push_rules(struct cp *cp, const struct cp_rule *rules, size_t n,
 		     char *err, size_t errlen);
-/* The firewall settings of c: global default policy and dry-run, the
- * anti-lockout list, per-interface policies (interfaces only prev named
- * are reset to the global ones). */
-int cp_dp_push_settings(struct cp *cp, const struct config *c,
-			const struct config *prev, char *err, size_t errlen);
+/* The whole firewall state of configuration c in one sentinel-dp
+ * transaction (ApplyState): the rules of rules[0..n) enforced under c,
+ * global default policy and dry-run, the anti-lockout list, the
+ * interfaces' own settings (interfaces c does not name follow the global
+ * ones).  Errors as cp_dp_push_rules. */
+int cp_dp_push_state(struct cp *cp, const struct config *c,
+		     const struct cp_rule *rules, size_t n, char *err,
+		     size_t errlen);
 /* cp->rules changed: rebuild the kernel id -> rule map used for alerts. */
 void cp_dp_rules_changed(struct cp *cp);
 /* Ask for status; *ret_need_push when sentinel-dp is new or restarted. */

@@ -10,19 +10,9 @@
 #include "dp_cmd.h"
 #include "fw.h"
 
-#define DP_MAX_IFPOL	 256 /* interfaces with their own policy or dry-run */
-#define DP_MAX_IFPOL_STR "256"
-
 struct ifmgr;
 struct dp_events;
 struct fb_builder;
-
-/* An interface's own settings, kept by name: its ifindex may change. */
-struct dp_ifpol {
-	char name[IF_NAMESIZE];
-	int policy; /* enum fw_policy, or -1 to follow the global one */
-	bool dry_run;
-};
 
 struct dp {
 	const char *pin_dir;  /* borrowed from argv */
@@ -40,7 +30,7 @@ struct dp {
 	/* block-set sizes for status, recounted at most every 10 s */
 	size_t bs_n4, bs_n6;
 	uint64_t bs_counted_ns;
-	struct dp_ifpol ifpol[DP_MAX_IFPOL];
+	struct dp_ifset ifpol[DP_MAX_IFSET];
 	size_t nifpol;
 };
 

@@ -26,6 +26,7 @@ int dp_err_set(struct dp_err *err, int rc, int code, const char *field,
 void dp_cmd_clear(struct dp_cmd *c)
 {
 	free(c->rules);
+	free(c->ifsets);
 	free(c->blocks);
 	free(c->cidrs);
 	free(c->mgmt);
@@ -173,10 +174,23 @@ static int decode_rule(const struct sentinel_Rule *t, size_t i,
 	return 0;
 }
 
-static int decode_rules(const struct sentinel_ReplaceRules *t, struct dp_cmd *c,
+/* The rule vector of a ReplaceRules (apply false) or an ApplyState. */
+static size_t rules_len(const void *t, bool apply)
+{
+	return apply ? sentinel_ApplyState_rules_len(t)
+		     : sentinel_ReplaceRules_rules_len(t);
+}
+
+static const struct sentinel_Rule *rules_at(const void *t, bool apply, size_t i)
+{
+	return apply ? sentinel_ApplyState_rules_at(t, i)
+		     : sentinel_ReplaceRules_rules_at(t, i);
+}
+
+static int decode_rules(const void *t, bool apply, struct dp_cmd *c,
 			struct dp_err *err)
 {
-	size_t n = sentinel_ReplaceRules_rules_len(t);
+	size_t n = rules_len(t, apply);
 	int rc;
 
 	if (n > FW_MAX_RULES)
@@ -185,8 +199,7 @@ static int decode_rules(const struct sentinel_ReplaceRules *t, struct dp_cmd *c,
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
-		rc = decode_rule(sentinel_ReplaceRules_rules_at(t, i), i,
-				 &c->rules[i], err);
+		rc = decode_rule(rules_at(t, apply, i), i, &c->rules[i], err);
 		if (rc)
 			return rc;
 	}
@@ -259,25 +272,31 @@ static int decode_block_remove(const struct sentinel_BlockRemove *t,
 	return 0;
 }
 
-static int decode_mgmt(const struct sentinel_SetMgmt *t, struct dp_cmd *c,
+/* The anti-lockout vector of a SetMgmt (apply false, field "entries") or
+ * an ApplyState (field "mgmt"). */
+static int decode_mgmt(const void *t, bool apply, struct dp_cmd *c,
 		       struct dp_err *err)
 {
-	size_t n = sentinel_SetMgmt_entries_len(t), nfam[2] = {0, 0};
+	size_t n = apply ? sentinel_ApplyState_mgmt_len(t)
+			 : sentinel_SetMgmt_entries_len(t),
+	       nfam[2] = {0, 0};
+	const char *vf = apply ? "mgmt" : "entries";
 	char f[64];
 	int rc;
 
 	if (n > DP_MAX_MGMT)
-		return too_many(err, "entries", n, DP_MAX_MGMT);
+		return too_many(err, vf, n, DP_MAX_MGMT);
 	c->mgmt = alloc_array(n, sizeof(*c->mgmt), err, &rc);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
 		const struct sentinel_MgmtEntry *e =
-			sentinel_SetMgmt_entries_at(t, i);
+			apply ? sentinel_ApplyState_mgmt_at(t, i)
+			      : sentinel_SetMgmt_entries_at(t, i);
 		struct dp_mgmt *m = &c->mgmt[i];
 		size_t np = sentinel_MgmtEntry_ports_len(e);
 
-		snprintf(f, sizeof(f), "entries[%zu].cidr", i);
+		snprintf(f, sizeof(f), "%s[%zu].cidr", vf, i);
 		if (!sentinel_MgmtEntry_cidr(e))
 			return bad(err, f, "missing");
 		rc = cidr_from(sentinel_MgmtEntry_cidr(e), &m->cidr, f, err);
@@ -285,7 +304,7 @@ static int decode_mgmt(const struct sentinel_SetMgmt *t, struct dp_cmd *c,
 			return rc;
 		if (m->cidr.family == 0)
 			return bad(err, f, "needs family 4 or 6");
-		snprintf(f, sizeof(f), "entries[%zu].ports", i);
+		snprintf(f, sizeof(f), "%s[%zu].ports", vf, i);
 		if (np > FW_MGMT_PORTS)
 			return too_many(err, f, np, FW_MGMT_PORTS);
 		for (size_t j = 0; j < np; j++) {
@@ -298,7 +317,7 @@ static int decode_mgmt(const struct sentinel_SetMgmt *t, struct dp_cmd *c,
 			if (c->mgmt[j].cidr.family == m->cidr.family &&
 			    c->mgmt[j].cidr.plen == m->cidr.plen &&
 			    !memcmp(c->mgmt[j].cidr.addr, m->cidr.addr, 16)) {
-				snprintf(f, sizeof(f), "entries[%zu].cidr", i);
+				snprintf(f, sizeof(f), "%s[%zu].cidr", vf, i);
 				return bad(err, f, "the same prefix twice");
 			}
 		nfam[m->cidr.family == 6]++;
@@ -306,10 +325,74 @@ static int decode_mgmt(const struct sentinel_SetMgmt *t, struct dp_cmd *c,
 	/* the kernel's anti-lockout tries hold FW_MAX_MGMT per family */
 	if (nfam[0] > FW_MAX_MGMT || nfam[1] > FW_MAX_MGMT)
 		return dp_err_set(
-			err, -E2BIG, sentinel_Code_TooLarge, "entries",
-			"entries: %zu IPv4 and %zu IPv6 prefixes, at most %d of each",
-			nfam[0], nfam[1], FW_MAX_MGMT);
+			err, -E2BIG, sentinel_Code_TooLarge, vf,
+			"%s: %zu IPv4 and %zu IPv6 prefixes, at most %d of each",
+			vf, nfam[0], nfam[1], FW_MAX_MGMT);
 	c->nmgmt = n;
+	return 0;
+}
+
+/* An ApplyState's interfaces: each named once, at most DP_MAX_IFSET. */
+static int decode_ifsets(const struct sentinel_ApplyState *t, struct dp_cmd *c,
+			 struct dp_err *err)
+{
+	size_t n = sentinel_ApplyState_interfaces_len(t);
+	char f[64];
+	int rc;
+
+	if (n > DP_MAX_IFSET)
+		return too_many(err, "interfaces", n, DP_MAX_IFSET);
+	c->ifsets = alloc_array(n, sizeof(*c->ifsets), err, &rc);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		const struct sentinel_InterfaceSettings *e =
+			sentinel_ApplyState_interfaces_at(t, i);
+		struct dp_ifset *o = &c->ifsets[i];
+
+		snprintf(f, sizeof(f), "interfaces[%zu].interface", i);
+		if (!sentinel_InterfaceSettings_interface(e))
+			return bad(err, f, "missing");
+		rc = ifname_from(sentinel_InterfaceSettings_interface(e),
+				 sentinel_InterfaceSettings_interface_len(e),
+				 o->name, f, err);
+		if (rc)
+			return rc;
+		if (!o->name[0])
+			return bad(err, f, "empty");
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(c->ifsets[j].name, o->name))
+				return bad(err, f, "the same interface twice");
+		o->policy = -1;
+		if (sentinel_InterfaceSettings_own_policy(e)) {
+			o->policy = sentinel_InterfaceSettings_policy(e);
+			if (!sentinel_Policy_is_known(o->policy)) {
+				snprintf(f, sizeof(f), "interfaces[%zu].policy",
+					 i);
+				return bad(err, f, "not Pass or Drop");
+			}
+		}
+		o->dry_run = sentinel_InterfaceSettings_dry_run(e);
+	}
+	c->nifsets = n;
+	return 0;
+}
+
+static int decode_apply(const struct sentinel_ApplyState *t, struct dp_cmd *c,
+			struct dp_err *err)
+{
+	int rc = decode_rules(t, true, c, err);
+
+	if (!rc)
+		rc = decode_mgmt(t, true, c, err);
+	if (!rc)
+		rc = decode_ifsets(t, c, err);
+	if (rc)
+		return rc;
+	c->policy = sentinel_ApplyState_default_policy(t);
+	if (!sentinel_Policy_is_known(c->policy))
+		return bad(err, "default_policy", "not Pass or Drop");
+	c->enabled = sentinel_ApplyState_dry_run(t);
 	return 0;
 }
 
@@ -358,7 +441,7 @@ int dp_cmd_decode(const void *buf, size_t len, struct dp_cmd *ret,
 	switch (ret->kind) {
 	case sentinel_Command_ReplaceRules:
 		rc = decode_rules(sentinel_Request_command_as_ReplaceRules(req),
-				  ret, err);
+				  false, ret, err);
 		break;
 	case sentinel_Command_BlockAdd:
 		rc = decode_block_add(sentinel_Request_command_as_BlockAdd(req),
@@ -395,8 +478,12 @@ int dp_cmd_decode(const void *buf, size_t len, struct dp_cmd *ret,
 		break;
 	}
 	case sentinel_Command_SetMgmt:
-		rc = decode_mgmt(sentinel_Request_command_as_SetMgmt(req), ret,
-				 err);
+		rc = decode_mgmt(sentinel_Request_command_as_SetMgmt(req),
+				 false, ret, err);
+		break;
+	case sentinel_Command_ApplyState:
+		rc = decode_apply(sentinel_Request_command_as_ApplyState(req),
+				  ret, err);
 		break;
 	case sentinel_Command_GetCounters:
 		rc = decode_counters(

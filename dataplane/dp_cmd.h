@@ -13,11 +13,13 @@
 struct fb_builder;
 
 /* Limits of one request, beyond what the firewall itself enforces. */
-#define DP_MAX_REQUEST	(64u << 20) /* bytes */
-#define DP_MAX_BLOCKS	(1u << 20)  /* entries per BlockAdd/BlockRemove */
-#define DP_MAX_MGMT	(2 * FW_MAX_MGMT)
-#define DP_MAX_RULE_IDS FW_MAX_RULES
-#define DP_MAX_TTL_MS	(365ull * 24 * 3600 * 1000)
+#define DP_MAX_REQUEST	 (64u << 20) /* bytes */
+#define DP_MAX_BLOCKS	 (1u << 20)  /* entries per BlockAdd/BlockRemove */
+#define DP_MAX_MGMT	 (2 * FW_MAX_MGMT)
+#define DP_MAX_RULE_IDS	 FW_MAX_RULES
+#define DP_MAX_IFSET	 256 /* interfaces with their own settings */
+#define DP_MAX_IFSET_STR "256"
+#define DP_MAX_TTL_MS	 (365ull * 24 * 3600 * 1000)
 #define DP_IFNAME_NONE \
 	0xffffffffu /* ifindex of a rule whose interface is absent */
 
@@ -32,6 +34,13 @@ struct dp_err {
 struct dp_rule {
 	struct fw_rule r;
 	char ifname[IF_NAMESIZE];
+};
+
+/* An interface's own settings, kept by name: its ifindex may change. */
+struct dp_ifset {
+	char name[IF_NAMESIZE];
+	int policy; /* enum fw_policy, or -1 to follow the global one */
+	bool dry_run;
 };
 
 struct dp_mgmt {
@@ -54,10 +63,12 @@ struct dp_cmd {
 	size_t nmgmt;
 	uint32_t *rule_ids;
 	size_t nrule_ids;
+	struct dp_ifset *ifsets; /* ApplyState */
+	size_t nifsets;
 	char ifname[IF_NAMESIZE]; /* SetDryRun, SetDefaultPolicy; "" = global */
-	bool enabled;
+	bool enabled;		  /* SetDryRun, ApplyState: dry-run */
 	bool reset;
-	uint8_t policy;
+	uint8_t policy; /* SetDefaultPolicy, ApplyState */
 };
 
 /*

@@ -114,30 +114,11 @@ static int rules_apply(struct dp *dp, const struct fw_rule *r, size_t n,
 	return rc;
 }
 
-static int exec_replace(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
+/* Keep c's rules as the applied set (the kernel enforces them now). */
+static void rules_keep(struct dp *dp, struct dp_cmd *c, const struct fw_rule *r)
 {
-	const char *unres[MAX_UNRESOLVED];
-	struct fw_set_info info;
-	char err[FW_ERR_LEN];
-	struct fw_rule *r;
-	size_t nu;
-	uint32_t refs[MAX_UNRESOLVED], uvec, res;
-	int rc, code;
-
-	rc = resolve_rules(c->rules, c->nrules, &r, unres, &nu);
-	if (rc)
-		return reply_err(b, c->id, sentinel_Code_Failed, "", "%s",
-				 "out of memory");
-	rc = rules_apply(dp, r, c->nrules, &info, &code, err, sizeof(err));
 	for (size_t i = 0; i < c->nrules; i++)
 		c->rules[i].r.ifindex = r[i].ifindex;
-	free(r);
-	if (rc) {
-		log_msg(LOG_WARNING, "rule set of %zu rules refused: %s",
-			c->nrules, err);
-		return reply_err(b, c->id, code, "rules", "%s", err);
-	}
-	/* the kernel now enforces c->rules: keep them for re-resolution */
 	free(dp->rules);
 	dp->rules = c->rules;
 	dp->nrules = c->nrules;
@@ -147,39 +128,73 @@ static int exec_replace(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
 	dp->rules_named = false;
 	for (size_t i = 0; i < dp->nrules; i++)
 		dp->rules_named |= dp->rules[i].ifname[0] != '\0';
-	log_msg(LOG_INFO,
-		"rule set applied: %zu rules, %zu+%zu entries, %zu+%zu tuples",
-		info.rules, info.entries4, info.entries6, info.tuples4,
-		info.tuples6);
+}
+
+static int reply_rules(struct dp *dp, struct fb_builder *b, uint64_t id,
+		       const struct fw_set_info *info, const char **unres,
+		       size_t nu)
+{
+	uint32_t refs[MAX_UNRESOLVED], uvec, res;
 
 	for (size_t i = 0; i < nu; i++)
 		refs[i] = str(b, unres[i]);
 	uvec = nu ? fb_create_ref_vector(b, refs, nu) : 0;
 	sentinel_RulesResult_start(b);
-	sentinel_RulesResult_add_rules(b, info.rules);
-	sentinel_RulesResult_add_entries4(b, info.entries4);
-	sentinel_RulesResult_add_entries6(b, info.entries6);
-	sentinel_RulesResult_add_tuples4(b, info.tuples4);
-	sentinel_RulesResult_add_tuples6(b, info.tuples6);
+	sentinel_RulesResult_add_rules(b, info->rules);
+	sentinel_RulesResult_add_entries4(b, info->entries4);
+	sentinel_RulesResult_add_entries6(b, info->entries6);
+	sentinel_RulesResult_add_tuples4(b, info->tuples4);
+	sentinel_RulesResult_add_tuples6(b, info->tuples6);
 	sentinel_RulesResult_add_generation(b, active_generation(dp));
 	if (uvec)
 		sentinel_RulesResult_add_unresolved(b, uvec);
 	res = sentinel_RulesResult_end(b);
-	return reply_ok(b, c->id, sentinel_Result_RulesResult, res,
+	return reply_ok(b, id, sentinel_Result_RulesResult, res,
 			nu ? "applied; some interfaces do not exist yet"
 			   : NULL);
 }
 
+static int exec_replace(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
+{
+	const char *unres[MAX_UNRESOLVED];
+	struct fw_set_info info;
+	char err[FW_ERR_LEN];
+	struct fw_rule *r;
+	size_t nu;
+	int rc, code;
+
+	rc = resolve_rules(c->rules, c->nrules, &r, unres, &nu);
+	if (rc)
+		return reply_err(b, c->id, sentinel_Code_Failed, "", "%s",
+				 "out of memory");
+	rc = rules_apply(dp, r, c->nrules, &info, &code, err, sizeof(err));
+	if (rc) {
+		free(r);
+		log_msg(LOG_WARNING, "rule set of %zu rules refused: %s",
+			c->nrules, err);
+		return reply_err(b, c->id, code, "rules", "%s", err);
+	}
+	/* the kernel now enforces c->rules: keep them for re-resolution */
+	rules_keep(dp, c, r);
+	free(r);
+	log_msg(LOG_INFO,
+		"rule set applied: %zu rules, %zu+%zu entries, %zu+%zu tuples",
+		info.rules, info.entries4, info.entries6, info.tuples4,
+		info.tuples6);
+
+	return reply_rules(dp, b, c->id, &info, unres, nu);
+}
+
 /* ---- per-interface settings ---- */
 
-static struct dp_ifpol *ifpol_find(struct dp *dp, const char *name, bool add)
+static struct dp_ifset *ifpol_find(struct dp *dp, const char *name, bool add)
 {
 	for (size_t i = 0; i < dp->nifpol; i++)
 		if (!strcmp(dp->ifpol[i].name, name))
 			return &dp->ifpol[i];
-	if (!add || dp->nifpol == DP_MAX_IFPOL)
+	if (!add || dp->nifpol == DP_MAX_IFSET)
 		return NULL;
-	struct dp_ifpol *p = &dp->ifpol[dp->nifpol++];
+	struct dp_ifset *p = &dp->ifpol[dp->nifpol++];
 
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	p->policy = -1;
@@ -190,12 +205,12 @@ static struct dp_ifpol *ifpol_find(struct dp *dp, const char *name, bool add)
 /* Make fw_ifset hold exactly the wanted settings of interfaces that exist. */
 static int ifpol_apply(struct dp *dp)
 {
-	__u32 want[DP_MAX_IFPOL], key, next, *prev = NULL;
+	__u32 want[DP_MAX_IFSET], key, next, *prev = NULL;
 	size_t nwant = 0;
 	int rc = 0;
 
 	for (size_t i = 0; i < dp->nifpol; i++) {
-		const struct dp_ifpol *p = &dp->ifpol[i];
+		const struct dp_ifset *p = &dp->ifpol[i];
 		struct fw_if_settings s = {
 			.default_policy =
 				p->policy < 0 ? FW_POLICY_INHERIT : p->policy,
@@ -264,13 +279,14 @@ static int exec_global_or_if(struct dp *dp, struct dp_cmd *c,
 		return reply_ok(b, c->id, 0, 0, NULL);
 	}
 
-	struct dp_ifpol *p = ifpol_find(dp, c->ifname, true);
-	struct dp_ifpol saved;
+	struct dp_ifset *p = ifpol_find(dp, c->ifname, true);
+	struct dp_ifset saved;
 
 	if (!p)
 		return reply_err(
 			b, c->id, sentinel_Code_TooLarge, "interface",
-			"at most %s interfaces with their own settings", "256");
+			"at most %s interfaces with their own settings",
+			DP_MAX_IFSET_STR);
 	saved = *p;
 	if (c->kind == sentinel_Command_SetDryRun)
 		p->dry_run = c->enabled;
@@ -329,17 +345,6 @@ static int exec_block_remove(struct dp *dp, struct dp_cmd *c,
 	return reply_ok(b, c->id, 0, 0, msg);
 }
 
-static bool mgmt_wanted(const struct dp_cmd *c, const struct fw_cidr *k)
-{
-	for (size_t i = 0; i < c->nmgmt; i++)
-		if (c->mgmt[i].cidr.family == k->family &&
-		    c->mgmt[i].cidr.plen == k->plen &&
-		    !memcmp(c->mgmt[i].cidr.addr, k->addr,
-			    k->family == 4 ? 4 : 16))
-			return true;
-	return false;
-}
-
 /* Collect the prefixes now in the anti-lockout maps. */
 static size_t mgmt_list(const struct dp *dp, struct fw_cidr *out, size_t max)
 {
@@ -376,51 +381,85 @@ static int mgmt_get(const struct dp *dp, const struct fw_cidr *c,
 		       : 0;
 }
 
-/*
- * Replace the anti-lockout list.  The prefixes in both lists are updated in
- * place and never lapse; the ones going are removed first, so the tries
- * (FW_MAX_MGMT per family) have room for the ones coming.  On a failure the
- * old list is put back as it was.
- */
-static int exec_mgmt(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
+/* The anti-lockout list as it is in the kernel. */
+struct mgmt_snap {
+	struct fw_cidr cidr[2 * FW_MAX_MGMT];
+	struct mgmt_val val[2 * FW_MAX_MGMT];
+	size_t n;
+};
+
+static void mgmt_snapshot(const struct dp *dp, struct mgmt_snap *s)
 {
-	struct fw_cidr old[2 * FW_MAX_MGMT];
-	struct mgmt_val oldv[2 * FW_MAX_MGMT];
-	size_t nold;
+	s->n = mgmt_list(dp, s->cidr, 2 * FW_MAX_MGMT);
+	for (size_t i = 0; i < s->n; i++)
+		mgmt_get(dp, &s->cidr[i], &s->val[i]);
+}
+
+static bool mgmt_in(const struct dp_mgmt *m, size_t n, const struct fw_cidr *k)
+{
+	for (size_t i = 0; i < n; i++)
+		if (m[i].cidr.family == k->family &&
+		    m[i].cidr.plen == k->plen &&
+		    !memcmp(m[i].cidr.addr, k->addr, k->family == 4 ? 4 : 16))
+			return true;
+	return false;
+}
+
+/*
+ * Make the list m[0..n).  The prefixes in both lists are updated in place
+ * and never lapse; the ones going are removed first, so the tries
+ * (FW_MAX_MGMT per family) have room for the ones coming.
+ */
+static int mgmt_set(struct dp *dp, const struct mgmt_snap *old,
+		    const struct dp_mgmt *m, size_t n)
+{
 	int rc = 0;
 
-	nold = mgmt_list(dp, old, 2 * FW_MAX_MGMT);
-	for (size_t i = 0; i < nold; i++)
-		mgmt_get(dp, &old[i], &oldv[i]);
-	for (size_t i = 0; i < nold && !rc; i++)
-		if (!mgmt_wanted(c, &old[i]))
-			rc = fw_mgmt_del(&dp->maps, &old[i]);
-	for (size_t i = 0; i < c->nmgmt && !rc; i++)
-		rc = fw_mgmt_add(&dp->maps, &c->mgmt[i].cidr, c->mgmt[i].ports,
-				 c->mgmt[i].nports);
+	for (size_t i = 0; i < old->n && !rc; i++)
+		if (!mgmt_in(m, n, &old->cidr[i]))
+			rc = fw_mgmt_del(&dp->maps, &old->cidr[i]);
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = fw_mgmt_add(&dp->maps, &m[i].cidr, m[i].ports,
+				 m[i].nports);
+	return rc;
+}
+
+/* Back to the list old after mgmt_set(old, m, n), whatever it achieved. */
+static void mgmt_restore(struct dp *dp, const struct mgmt_snap *old,
+			 const struct dp_mgmt *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		bool was = false;
+
+		for (size_t j = 0; j < old->n && !was; j++)
+			was = old->cidr[j].family == m[i].cidr.family &&
+			      old->cidr[j].plen == m[i].cidr.plen &&
+			      !memcmp(old->cidr[j].addr, m[i].cidr.addr, 16);
+		if (!was)
+			fw_mgmt_del(&dp->maps, &m[i].cidr);
+	}
+	for (size_t i = 0; i < old->n; i++) {
+		__u16 ports[FW_MGMT_PORTS];
+		size_t np = old->val[i].nports > FW_MGMT_PORTS
+				    ? FW_MGMT_PORTS
+				    : old->val[i].nports;
+
+		for (size_t k = 0; k < FW_MGMT_PORTS; k++)
+			ports[k] = old->val[i].ports[k];
+		fw_mgmt_add(&dp->maps, &old->cidr[i], ports, np);
+	}
+}
+
+/* Replace the anti-lockout list; on a failure the old list is put back. */
+static int exec_mgmt(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
+{
+	struct mgmt_snap old;
+	int rc;
+
+	mgmt_snapshot(dp, &old);
+	rc = mgmt_set(dp, &old, c->mgmt, c->nmgmt);
 	if (rc) {
-		/* back to the old list: drop what is new, restore the rest */
-		for (size_t i = 0; i < c->nmgmt; i++) {
-			bool was = false;
-
-			for (size_t j = 0; j < nold && !was; j++)
-				was = old[j].family == c->mgmt[i].cidr.family &&
-				      old[j].plen == c->mgmt[i].cidr.plen &&
-				      !memcmp(old[j].addr, c->mgmt[i].cidr.addr,
-					      16);
-			if (!was)
-				fw_mgmt_del(&dp->maps, &c->mgmt[i].cidr);
-		}
-		for (size_t i = 0; i < nold; i++) {
-			__u16 ports[FW_MGMT_PORTS];
-
-			for (size_t k = 0; k < FW_MGMT_PORTS; k++)
-				ports[k] = oldv[i].ports[k];
-			fw_mgmt_add(&dp->maps, &old[i], ports,
-				    oldv[i].nports > FW_MGMT_PORTS
-					    ? FW_MGMT_PORTS
-					    : oldv[i].nports);
-		}
+		mgmt_restore(dp, &old, c->mgmt, c->nmgmt);
 		return reply_err(
 			b, c->id, sentinel_Code_Failed, "entries",
 			"anti-lockout list: %s (the old list was restored)",
@@ -428,6 +467,133 @@ static int exec_mgmt(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
 	}
 	log_msg(LOG_INFO, "anti-lockout list set: %zu entries", c->nmgmt);
 	return reply_ok(b, c->id, 0, 0, NULL);
+}
+
+/* ---- the whole state ---- */
+
+/*
+ * ApplyState: the whole firewall configuration as one transaction.  The rules
+ * are resolved and compiled first: a set the compiler refuses changes
+ * nothing.  Then the kernel is written in the order that never locks a
+ * manager out: the anti-lockout list, the rule set (one map update), the
+ * interfaces' settings, the global settings - microseconds apart.  If the
+ * kernel refuses a part, the parts already written are put back.
+ */
+static int exec_apply(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
+{
+	struct dp_ifset old_if[DP_MAX_IFSET];
+	const char *unres[MAX_UNRESOLVED];
+	struct fw_settings old_s, s;
+	struct fw_set *set = NULL;
+	struct fw_set_info info;
+	struct mgmt_snap *old_m;
+	char err[FW_ERR_LEN];
+	const char *what = "";
+	size_t nu, nold_if;
+	struct fw_rule *r;
+	int rc, stage = 0;
+
+	old_m = malloc(sizeof(*old_m));
+	if (!old_m || resolve_rules(c->rules, c->nrules, &r, unres, &nu)) {
+		free(old_m);
+		return reply_err(b, c->id, sentinel_Code_Failed, "", "%s",
+				 "out of memory");
+	}
+	rc = fw_set_compile(r, c->nrules, &set, err, sizeof(err));
+	if (rc) {
+		free(r);
+		free(old_m);
+		log_msg(LOG_WARNING, "state of %zu rules refused: %s",
+			c->nrules, err);
+		return reply_err(b, c->id,
+				 rc == -E2BIG ? sentinel_Code_TooLarge
+					      : sentinel_Code_Invalid,
+				 "rules", "%s", err);
+	}
+	fw_set_info(set, &info);
+	rc = fw_settings_get(&dp->maps, &old_s);
+	if (rc) {
+		what = "settings";
+		goto fail;
+	}
+	mgmt_snapshot(dp, old_m);
+	memcpy(old_if, dp->ifpol, dp->nifpol * sizeof(*old_if));
+	nold_if = dp->nifpol;
+
+	stage = 1;
+	rc = mgmt_set(dp, old_m, c->mgmt, c->nmgmt);
+	if (rc) {
+		what = "anti-lockout list";
+		goto fail;
+	}
+	stage = 2;
+	rc = fw_set_apply(&dp->maps, set, err, sizeof(err));
+	if (rc) {
+		what = err;
+		goto fail;
+	}
+	stage = 3;
+	memcpy(dp->ifpol, c->ifsets, c->nifsets * sizeof(*c->ifsets));
+	dp->nifpol = c->nifsets;
+	rc = ifpol_apply(dp);
+	if (rc) {
+		what = "per-interface settings";
+		goto fail;
+	}
+	s = old_s;
+	s.default_policy = c->policy;
+	s.dry_run = c->enabled;
+	rc = fw_settings_set(&dp->maps, &s);
+	if (rc) {
+		what = "settings";
+		goto fail;
+	}
+	fw_set_free(set);
+	free(old_m);
+	ifpol_compact(dp);
+	rules_keep(dp, c, r);
+	free(r);
+	log_msg(LOG_INFO,
+		"state applied: %zu rules (%zu+%zu entries, %zu+%zu tuples), "
+		"default %s%s, %zu anti-lockout, %zu interfaces",
+		info.rules, info.entries4, info.entries6, info.tuples4,
+		info.tuples6, c->policy ? "drop" : "pass",
+		c->enabled ? ", dry-run" : "", c->nmgmt, dp->nifpol);
+	return reply_rules(dp, b, c->id, &info, unres, nu);
+
+fail:
+	/* undo in reverse order what was written */
+	if (stage >= 3) {
+		memcpy(dp->ifpol, old_if, nold_if * sizeof(*old_if));
+		dp->nifpol = nold_if;
+		ifpol_apply(dp);
+		fw_settings_set(&dp->maps, &old_s);
+		if (dp->rules_known) {
+			struct fw_rule *o;
+			char e2[FW_ERR_LEN];
+			int code;
+
+			if (!resolve_rules(dp->rules, dp->nrules, &o, NULL,
+					   NULL)) {
+				if (rules_apply(dp, o, dp->nrules, NULL, &code,
+						e2, sizeof(e2)))
+					log_msg(LOG_ERR,
+						"putting the rule set back: %s",
+						e2);
+				free(o);
+			}
+		}
+	}
+	if (stage >= 1)
+		mgmt_restore(dp, old_m, c->mgmt, c->nmgmt);
+	fw_set_free(set);
+	free(old_m);
+	free(r);
+	log_msg(LOG_WARNING, "state refused by the kernel (%s): %s", what,
+		strerror(-rc));
+	return reply_err(b, c->id, sentinel_Code_Failed, "",
+			 "%s (the previous state was put back)",
+			 what[0] ? what : strerror(-rc));
 }
 
 /* ---- reading ---- */
@@ -611,6 +777,8 @@ int dp_exec(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
 		return exec_counters(dp, c, b);
 	case sentinel_Command_GetStatus:
 		return exec_status(dp, c, b);
+	case sentinel_Command_ApplyState:
+		return exec_apply(dp, c, b);
 	}
 	return reply_err(b, c->id, sentinel_Code_Unsupported, "command", "%s",
 			 "unknown command");

@@ -475,13 +475,13 @@ static void ifpol_adopt(struct dp *dp)
 	struct fw_if_settings s;
 	char name[IF_NAMESIZE];
 
-	while (dp->nifpol < DP_MAX_IFPOL &&
+	while (dp->nifpol < DP_MAX_IFSET &&
 	       bpf_map_get_next_key(dp->maps.ifset, prev, &key) == 0) {
 		prev = &key;
 		if (bpf_map_lookup_elem(dp->maps.ifset, &key, &s) ||
 		    !if_indextoname(key, name))
 			continue;
-		struct dp_ifpol *p = &dp->ifpol[dp->nifpol++];
+		struct dp_ifset *p = &dp->ifpol[dp->nifpol++];
 
 		snprintf(p->name, sizeof(p->name), "%s", name);
 		p->policy = s.default_policy == FW_POLICY_INHERIT

@@ -246,6 +246,29 @@ r=$(as_admin POST /api/v1/config/reload)
 assert_ge "both removed from the file: the global pass applies again" 1 "$(ping4 2)"
 assert_eq "and the anti-lockout list is empty" "0" "$(jget "$(dpctl status)" 'd["mgmt"]')"
 
+# ---- firewall.enabled: false enforces nothing and keeps the API rules ----
+write_config "" "  enabled: false
+  interface_policies:
+    - {interface: $VETHB, default_policy: drop}"
+r=$(as_admin POST /api/v1/config/reload)
+assert_eq "reload with the firewall disabled" "reloaded" "$(jget "$r" 'd["status"]')"
+assert_eq "sentinel-dp holds no rules and the global pass" "0 pass" \
+	"$(jget "$(dpctl status)" '"%s %s" % (d["rules"], d["default_policy"])')"
+assert_eq "the API rule is not enforced: udp 7000 passes" "reply" "$(udp_probe "$IP4B" 7000 1)"
+assert_ge "nor the disabled firewall's interface policy: ping passes" 1 "$(ping4 2)"
+assert_eq "the API rule is kept (listed)" "1" \
+	"$(jget "$(as_viewer GET /api/v1/firewall/rules)" 'len([r for r in d["rules"] if r["id"]=="block-7000"])')"
+assert_eq "a new API rule is refused while disabled: 409" "409" \
+	"$(as_admin POST /api/v1/firewall/rules -d '{"id":"late","action":"deny","protocol":"udp","dst_port":7008}' -o /dev/null -w '%{http_code}')"
+write_config "    - id: cfg-deny-7003
+      priority: 21
+      action: deny
+      protocol: udp
+      dst_port: 7003"
+r=$(as_admin POST /api/v1/config/reload)
+assert_eq "enabled again: the API rule is enforced again" "timeout" "$(udp_probe "$IP4B" 7000 1)"
+assert_eq "and the configuration's rule" "timeout" "$(udp_probe "$IP4B" 7002 1)"
+
 # ---- delete through the API ----
 assert_eq "admin deletes the API rule" "200" \
 	"$(as_admin DELETE /api/v1/firewall/rules/block-7000 -o /dev/null -w '%{http_code}')"

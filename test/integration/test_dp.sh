@@ -209,6 +209,46 @@ dpctl mgmt >/dev/null
 dpctl policy reset "$VETHB" >/dev/null
 assert_ge "policy reset: the global pass applies" 1 "$(ping4 2)"
 
+# ---- ApplyState: rules, policy, dry-run, anti-lockout, interfaces at once ----
+a4=$(python3 -c 'import ipaddress, sys; print(list(ipaddress.IPv4Address(sys.argv[1]).packed) + [0] * 12)' "$IP4A")
+apply_req() # NAME ID RULES POLICY MGMT INTERFACES
+{
+	flatc_req "$1" '{"id": '"$2"', "command_type": "ApplyState", "command": {
+  "rules": '"$3"', "default_policy": "'"$4"'", "dry_run": false,
+  "mgmt": '"$5"', "interfaces": '"$6"'}}'
+}
+deny7001='[{"id": 20, "priority": 1, "action": "Deny", "proto": 17, "dport_lo": 7001, "dport_hi": 7001}]'
+mgmt7000='[{"cidr": {"family": 4, "plen": 32, "addr": '"$a4"'}, "ports": [7000]}]'
+out=$(dpctl raw "$(apply_req s1 90 "$deny7001" Drop "$mgmt7000" '[{"interface": "'"$VETHB"'", "own_policy": true, "policy": "Pass"}]')")
+assert_eq "ApplyState (rules, drop, anti-lockout, $VETHB's own pass): Ok" "Ok" "$(jget "$out" 'd["code"]')"
+assert_eq "it answers like ReplaceRules" "1" "$(jget "$out" 'd["rules"]')"
+st=$(dpctl status)
+assert_eq "status: 1 rule, global drop, 1 anti-lockout prefix" "1 drop 1" \
+	"$(jget "$st" '"%s %s %s" % (d["rules"], d["default_policy"], d["mgmt"])')"
+assert_ge "$VETHB's own pass beats the global drop" 1 "$(ping4 2)"
+assert_eq "the new rule denies udp 7001" "timeout" "$(udp_probe "$IP4B" 7001 1)"
+assert_eq "the old rule 10 is gone: udp 7000 passes" "reply" "$(udp_probe "$IP4B" 7000 1)"
+out=$(dpctl raw "$(apply_req s2 91 "$deny7001" Drop "$mgmt7000" '[]')")
+assert_eq "ApplyState without $VETHB: Ok" "Ok" "$(jget "$out" 'd["code"]')"
+assert_eq "an interface not listed follows the global drop" "0" "$(ping4 2)"
+assert_eq "the anti-lockout port passes under the drop" "reply" "$(udp_probe "$IP4B" 7000 1)"
+bad4='[{"id": 21, "action": "Deny", "src": {"family": 4, "plen": 8, "addr": [10,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0]}}]'
+out=$(dpctl raw "$(apply_req s3 92 "$bad4" Pass '[]' '[{"interface": "'"$VETHB"'", "own_policy": true, "policy": "Pass"}]')")
+assert_eq "ApplyState with a bad rule: Invalid, field named" "Invalid rules[0].src" "$(jget "$out" 'd["code"] + " " + d["field"]')"
+out=$(dpctl raw "$(apply_req s4 93 '[]' Pass '[]' '[{"interface": "x"}, {"interface": "x"}]')")
+assert_eq "ApplyState naming an interface twice: Invalid, field named" "Invalid interfaces[1].interface" \
+	"$(jget "$out" 'd["code"] + " " + d["field"]')"
+st=$(dpctl status)
+assert_eq "refused ApplyStates changed nothing: 1 rule, drop, 1 anti-lockout prefix" "1 drop 1" \
+	"$(jget "$st" '"%s %s %s" % (d["rules"], d["default_policy"], d["mgmt"])')"
+assert_eq "and $VETHB still follows the global drop" "0" "$(ping4 2)"
+out=$(dpctl raw "$(apply_req s5 94 '[]' Pass '[]' '[]')")
+assert_eq "ApplyState back to nothing: Ok" "Ok" "$(jget "$out" 'd["code"]')"
+assert_eq "status: no rules, pass, no anti-lockout" "0 pass 0" "$(jget "$(dpctl status)" '"%s %s %s" % (d["rules"], d["default_policy"], d["mgmt"])')"
+assert_ge "ping passes again" 1 "$(ping4 2)"
+out=$(dpctl rules "$WORK/r1.rules")
+assert_eq "the first rule set again" "Ok" "$(jget "$out" 'd["code"]')"
+
 # ---- kill -9 and restart: enforcement never stops ----
 # the sink and the flood work: in dry-run the denied port receives
 dpctl dry-run on >/dev/null

@@ -1417,8 +1417,8 @@ static void test_crafted(void)
 	/* unknown union type, type without value, value without type */
 	memcpy(c, base, len);
 	off = (size_t)(fb_field(req, 1) - base);
-	c[off] = 9;
-	expect_err("Request", c, len, "Request.command: unknown union type 9",
+	c[off] = 10;
+	expect_err("Request", c, len, "Request.command: unknown union type 10",
 		   0);
 	c[off] = 0;
 	expect_err("Request", c, len,
