@@ -48,6 +48,8 @@ struct cp_dp_state {
 struct cp_event_stats {
 	uint64_t batches, events, bad_batches, seq_gaps;
 	uint64_t next_seq; /* the seq the next batch should carry */
+	uint64_t instance; /* sentinel-dp's stream the last batch came from */
+	uint64_t dp_restarts; /* instances changed between batches */
 	uint64_t alerts_added, alerts_deduped, alerts_failed;
 	uint64_t dp_ring_lost, dp_send_dropped; /* last totals seen */
 };

@@ -621,6 +621,10 @@ void cp_metrics_text(struct cp *cp, struct http_server *srv,
 	prom_family(&p, "sentinel_dataplane_connected", "gauge",
 		    "1 when sentinel-dp answers on its control socket");
 	prom_sample(&p, "sentinel_dataplane_connected", NULL, cp->dp.connected);
+	prom_family(&p, "sentinel_dataplane_restarts_total", "counter",
+		    "sentinel-dp instances seen to change on the event stream");
+	prom_sample(&p, "sentinel_dataplane_restarts_total", NULL,
+		    cp->ev.dp_restarts);
 	prom_family(
 		&p, "sentinel_packets_total", "counter",
 		"Packets seen by the XDP firewall, by verdict or reason (all interfaces)");

@@ -513,10 +513,17 @@ void cp_dp_drain_events(struct cp *cp, uint64_t dedup_window_ns)
 		const struct sentinel_FwEvent *ev = sentinel_EventBatch_fw(eb);
 		size_t n = sentinel_EventBatch_fw_len(eb);
 		uint64_t seq = sentinel_EventBatch_seq(eb);
+		uint64_t inst = sentinel_EventBatch_instance(eb);
 
-		/* a lower seq: sentinel-dp restarted and numbers anew */
-		if (cp->ev.batches && seq > cp->ev.next_seq)
+		/* another instance: sentinel-dp restarted and numbers anew
+		 * (an old one without instance ids: a lower seq says so) */
+		if (inst != cp->ev.instance || seq < cp->ev.next_seq) {
+			if (cp->ev.batches)
+				cp->ev.dp_restarts++;
+			cp->ev.instance = inst;
+		} else if (seq > cp->ev.next_seq) {
 			cp->ev.seq_gaps += seq - cp->ev.next_seq;
+		}
 		cp->ev.next_seq = seq + 1;
 		cp->ev.batches++;
 		cp->ev.events += n;

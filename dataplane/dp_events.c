@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 #include <syslog.h>
 #include <time.h>
 
@@ -28,6 +30,7 @@ struct dp_events {
 	struct fb_builder b;
 	size_t n;
 	uint64_t seq;
+	uint64_t instance; /* random, non-zero: names this process's stream */
 	uint64_t last_kstats_ns;
 	/* written by the pump thread, read by anyone */
 	_Atomic uint64_t read, sent, batches, ring_skipped, ring_failed,
@@ -81,6 +84,7 @@ static void flush(struct dp_events *ev)
 					    atomic_load(&ev->ring_failed));
 	sentinel_EventBatch_add_send_dropped(&ev->b,
 					     atomic_load(&ev->send_dropped));
+	sentinel_EventBatch_add_instance(&ev->b, ev->instance);
 	root = sentinel_EventBatch_end(&ev->b);
 	if (sentinel_EventBatch_finish(&ev->b, root) ||
 	    !(data = fb_builder_data(&ev->b, &len)) ||
@@ -181,6 +185,10 @@ int dp_events_start(const struct fw_maps *m, nng_socket sock,
 		return -ENOMEM;
 	ev->m = m;
 	ev->sock = sock;
+	while (!ev->instance)
+		if (getrandom(&ev->instance, sizeof(ev->instance), 0) !=
+		    sizeof(ev->instance))
+			ev->instance = now_ns() ^ ((uint64_t)getpid() << 32);
 	fb_builder_init(&ev->b);
 	ev->rb = ring_buffer__new(m->events, on_record, ev, NULL);
 	if (!ev->rb) {

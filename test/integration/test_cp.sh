@@ -361,6 +361,7 @@ m=$(as_viewer GET /metrics)
 assert_match "metrics: packets by verdict" 'sentinel_packets_total\{verdict="drop"\} [1-9]' "$m"
 assert_match "metrics: per-rule hits" 'sentinel_rule_hits_total\{rule="cfg-deny-7002"\} [1-9]' "$m"
 assert_match "metrics: dp connection" 'sentinel_dataplane_connected 1' "$m"
+assert_match "metrics: the dp restart seen on the event stream (new instance id)" 'sentinel_dataplane_restarts_total 1' "$m"
 assert_match "metrics: API requests by route and status" 'sentinel_api_requests_total\{route="/api/v1/firewall/rules",status="2xx"\}' "$m"
 assert_match "metrics: process memory" 'sentinel_cp_resident_memory_bytes [1-9]' "$m"
 assert_eq "metrics need a role" "401" "$(api GET /metrics -o /dev/null -w '%{http_code}')"

@@ -674,6 +674,36 @@ static uint32_t b_GetStatus(struct fb_builder *b, const struct jv *o)
 	return sentinel_GetStatus_end(b);
 }
 
+static uint32_t b_InterfaceSettings(struct fb_builder *b, const struct jv *o)
+{
+	uint32_t iface = jstr_ref(b, jget(o, "interface"));
+	const struct jv *x;
+
+	sentinel_InterfaceSettings_start(b);
+	sentinel_InterfaceSettings_add_interface(b, iface);
+	ADD_U(InterfaceSettings, own_policy);
+	ADD_E(InterfaceSettings, policy, Policy);
+	ADD_U(InterfaceSettings, dry_run);
+	return sentinel_InterfaceSettings_end(b);
+}
+
+static uint32_t b_ApplyState(struct fb_builder *b, const struct jv *o)
+{
+	uint32_t rules = jref_vector(b, jget(o, "rules"), b_Rule);
+	uint32_t mgmt = jref_vector(b, jget(o, "mgmt"), b_MgmtEntry);
+	uint32_t ifs =
+		jref_vector(b, jget(o, "interfaces"), b_InterfaceSettings);
+	const struct jv *x;
+
+	sentinel_ApplyState_start(b);
+	sentinel_ApplyState_add_rules(b, rules);
+	ADD_E(ApplyState, default_policy, Policy);
+	ADD_U(ApplyState, dry_run);
+	sentinel_ApplyState_add_mgmt(b, mgmt);
+	sentinel_ApplyState_add_interfaces(b, ifs);
+	return sentinel_ApplyState_end(b);
+}
+
 static uint32_t b_Request(struct fb_builder *b, const struct jv *o)
 {
 	static const jbuild_fn fns[] = {
@@ -685,6 +715,7 @@ static uint32_t b_Request(struct fb_builder *b, const struct jv *o)
 		[sentinel_Command_SetMgmt] = b_SetMgmt,
 		[sentinel_Command_GetCounters] = b_GetCounters,
 		[sentinel_Command_GetStatus] = b_GetStatus,
+		[sentinel_Command_ApplyState] = b_ApplyState,
 	};
 	unsigned type = jenum(jget(o, "command_type"), sentinel_Command_name);
 	uint32_t cmd = 0;
@@ -875,6 +906,7 @@ static uint32_t b_EventBatch(struct fb_builder *b, const struct jv *o)
 	ADD_U(EventBatch, ring_skipped);
 	ADD_U(EventBatch, ring_failed);
 	ADD_U(EventBatch, send_dropped);
+	ADD_U(EventBatch, instance);
 	return sentinel_EventBatch_end(b);
 }
 
@@ -935,6 +967,7 @@ static const struct msg {
 	{"reply_status", "Reply"},
 	{"reply_error", "Reply"},
 	{"reply_failed", "Reply"},
+	{"req_apply_state", "Request"},
 	{"events_batch", "EventBatch"},
 	{"events_empty", "EventBatch"},
 };

@@ -314,6 +314,64 @@ static void dump_SetMgmt(struct dump *d, const struct sentinel_SetMgmt *t)
 	dump_put(d, "}", 1);
 }
 
+static void dump_InterfaceSettings(struct dump *d,
+				   const struct sentinel_InterfaceSettings *t)
+{
+	int f = 1;
+
+	dump_put(d, "{", 1);
+	dump_s(d, &f, "interface", sentinel_InterfaceSettings_interface(t),
+	       sentinel_InterfaceSettings_interface_len(t));
+	dump_b(d, &f, "own_policy", sentinel_InterfaceSettings_own_policy(t));
+	dump_e(d, &f, "policy", sentinel_InterfaceSettings_policy(t),
+	       sentinel_Policy_name(sentinel_InterfaceSettings_policy(t)));
+	dump_b(d, &f, "dry_run", sentinel_InterfaceSettings_dry_run(t));
+	dump_put(d, "}", 1);
+}
+
+static void dump_ApplyState(struct dump *d, const struct sentinel_ApplyState *t)
+{
+	int f = 1;
+
+	dump_put(d, "{", 1);
+	if (sentinel_ApplyState_rules_is_present(t)) {
+		dump_key(d, &f, "rules");
+		dump_put(d, "[", 1);
+		for (size_t i = 0; i < sentinel_ApplyState_rules_len(t); i++) {
+			if (i)
+				dump_put(d, ",", 1);
+			dump_Rule(d, sentinel_ApplyState_rules_at(t, i));
+		}
+		dump_put(d, "]", 1);
+	}
+	dump_e(d, &f, "default_policy", sentinel_ApplyState_default_policy(t),
+	       sentinel_Policy_name(sentinel_ApplyState_default_policy(t)));
+	dump_b(d, &f, "dry_run", sentinel_ApplyState_dry_run(t));
+	if (sentinel_ApplyState_mgmt_is_present(t)) {
+		dump_key(d, &f, "mgmt");
+		dump_put(d, "[", 1);
+		for (size_t i = 0; i < sentinel_ApplyState_mgmt_len(t); i++) {
+			if (i)
+				dump_put(d, ",", 1);
+			dump_MgmtEntry(d, sentinel_ApplyState_mgmt_at(t, i));
+		}
+		dump_put(d, "]", 1);
+	}
+	if (sentinel_ApplyState_interfaces_is_present(t)) {
+		dump_key(d, &f, "interfaces");
+		dump_put(d, "[", 1);
+		for (size_t i = 0; i < sentinel_ApplyState_interfaces_len(t);
+		     i++) {
+			if (i)
+				dump_put(d, ",", 1);
+			dump_InterfaceSettings(
+				d, sentinel_ApplyState_interfaces_at(t, i));
+		}
+		dump_put(d, "]", 1);
+	}
+	dump_put(d, "}", 1);
+}
+
 static void dump_GetCounters(struct dump *d,
 			     const struct sentinel_GetCounters *t)
 {
@@ -367,6 +425,9 @@ static void dump_Request(struct dump *d, const struct sentinel_Request *t)
 	case sentinel_Command_GetStatus:
 		(void)sentinel_Request_command_as_GetStatus(t);
 		dump_put(d, "{}", 2);
+		break;
+	case sentinel_Command_ApplyState:
+		dump_ApplyState(d, sentinel_Request_command_as_ApplyState(t));
 		break;
 	}
 	dump_put(d, "}", 1);
@@ -602,6 +663,7 @@ static void dump_EventBatch(struct dump *d, const struct sentinel_EventBatch *t)
 	dump_u(d, &f, "ring_skipped", sentinel_EventBatch_ring_skipped(t));
 	dump_u(d, &f, "ring_failed", sentinel_EventBatch_ring_failed(t));
 	dump_u(d, &f, "send_dropped", sentinel_EventBatch_send_dropped(t));
+	dump_u(d, &f, "instance", sentinel_EventBatch_instance(t));
 	dump_put(d, "}", 1);
 }
 
