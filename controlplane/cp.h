@@ -67,7 +67,12 @@ struct cp {
 	uv_poll_t sub_poll;
 	uv_timer_t tick;
 	uv_signal_t sighup, sigterm, sigint;
-	uv_fs_event_t watch;
+	uv_fs_event_t watch; /* the configuration file's directory */
+	uv_timer_t debounce; /* the watcher's settle time */
+	/* size and FNV-1a hash of the configuration file as running, as far
+	 * as the watcher knows (at start, then each reload it made) */
+	bool config_fp_valid;
+	uint64_t config_fp_size, config_fp_hash;
 	uint64_t start_ns;
 	/* desired firewall: configuration rules, then API rules */
 	struct cp_rule *rules; /* owned */

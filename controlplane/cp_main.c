@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* sentinel-cp: the unprivileged control plane (configuration, store, API). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
@@ -103,17 +104,69 @@ static void on_signal(uv_signal_t *s, int sig)
 	uv_stop(cp->loop);
 }
 
-static uv_timer_t debounce;
+/* Size and FNV-1a (64 bits) hash of the file at path, symlinks followed: a
+ * change detector for the watcher, not a security measure (whoever may
+ * write the file chooses the configuration anyway).  -errno if unreadable. */
+static int file_fingerprint(const char *path, uint64_t *ret_size,
+			    uint64_t *ret_hash)
+{
+	uint64_t h = 0xcbf29ce484222325ull, n = 0;
+	unsigned char buf[16384];
+	ssize_t r;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
+	if (fd < 0)
+		return -errno;
+	while ((r = read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < r; i++)
+			h = (h ^ buf[i]) * 0x100000001b3ull;
+		n += (uint64_t)r;
+	}
+	if (r < 0) {
+		r = -errno;
+		close(fd);
+		return (int)r;
+	}
+	close(fd);
+	*ret_size = n;
+	*ret_hash = h;
+	return 0;
+}
+
+/* Reload only when the content differs from what runs: a touch or a
+ * rewrite with the same bytes (kubelet publishes every key again when any
+ * key of the ConfigMap changes) reloads nothing.  A refused file stays
+ * "different", so the next event tries it again.  SIGHUP and the API
+ * reload unconditionally. */
 static void on_debounced(uv_timer_t *t)
 {
 	struct cp *cp = t->data;
 	struct cp_reload_err err;
+	uint64_t size = 0, hash = 0;
+	int rc = file_fingerprint(cp->config_path, &size, &hash);
 
+	if (!rc && cp->config_fp_valid && size == cp->config_fp_size &&
+	    hash == cp->config_fp_hash) {
+		log_msg(LOG_DEBUG, "%s: content unchanged, no reload",
+			cp->config_path);
+		return;
+	}
 	log_msg(LOG_INFO, "%s changed: reloading", cp->config_path);
-	cp_reload(cp, "file-watch", &err);
+	if (cp_reload(cp, "file-watch", &err) == 0 && !rc) {
+		cp->config_fp_valid = true;
+		cp->config_fp_size = size;
+		cp->config_fp_hash = hash;
+	}
 }
 
+/*
+ * Events for the file itself, and for the names kubelet's atomic writer
+ * uses in a ConfigMap volume ("..data", "..data_tmp", "..<timestamp>"): it
+ * swaps the content by renaming "..data" (sentinel.yaml ->
+ * ..data/sentinel.yaml), an event that does not name the file.  Other names
+ * are ignored: a busy directory (a log file beside the configuration)
+ * would otherwise keep the settle timer from ever firing.
+ */
 static void on_watch(uv_fs_event_t *w, const char *filename, int events,
 		     int status)
 {
@@ -121,10 +174,11 @@ static void on_watch(uv_fs_event_t *w, const char *filename, int events,
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s", cp->config_path);
-	if (filename && strcmp(filename, basename(path)))
+	if (filename && strcmp(filename, basename(path)) &&
+	    strncmp(filename, "..", 2))
 		return;
-	/* editors write in several steps: settle for 300 ms first */
-	uv_timer_start(&debounce, on_debounced, 300, 0);
+	/* editors and kubelet write in several steps: settle for 300 ms */
+	uv_timer_start(&cp->debounce, on_debounced, 300, 0);
 }
 
 static bool is_loopback(const char *addr)
@@ -319,8 +373,12 @@ int main(int argc, char **argv)
 	uv_signal_start(&cp.sighup, on_signal, SIGHUP);
 	uv_signal_start(&cp.sigterm, on_signal, SIGTERM);
 	uv_signal_start(&cp.sigint, on_signal, SIGINT);
-	uv_timer_init(cp.loop, &debounce);
-	debounce.data = &cp;
+	uv_timer_init(cp.loop, &cp.debounce);
+	cp.debounce.data = &cp;
+	/* the content running now: the watcher reloads when it differs */
+	cp.config_fp_valid =
+		file_fingerprint(cp.config_path, &cp.config_fp_size,
+				 &cp.config_fp_hash) == 0;
 	snprintf(path, sizeof(path), "%s", cp.config_path);
 	uv_fs_event_init(cp.loop, &cp.watch);
 	cp.watch.data = &cp;
@@ -338,7 +396,7 @@ int main(int argc, char **argv)
 	sd_notify_state("STOPPING=1");
 
 	uv_close((uv_handle_t *)&cp.tick, NULL);
-	uv_close((uv_handle_t *)&debounce, NULL);
+	uv_close((uv_handle_t *)&cp.debounce, NULL);
 	uv_close((uv_handle_t *)&cp.sighup, NULL);
 	uv_close((uv_handle_t *)&cp.sigterm, NULL);
 	uv_close((uv_handle_t *)&cp.sigint, NULL);

@@ -33,6 +33,7 @@ PACKAGES=(
 	iproute2 iputils-ping socat netcat-openbsd hping3 nmap tcpreplay  # integration traffic
 	iptables                           # benchmark baseline
 	python3                            # JSON checks in tests
+	python3-yaml yamllint              # Kubernetes manifest checks
 	procps kmod                        # sysctl, modprobe
 )
 
