@@ -40,22 +40,49 @@ static json_t *iso_time(uint64_t unix_ns)
 	return json_string(buf);
 }
 
-/* "2026-11-23T12:00:00Z" or unix seconds → unix ns; -EINVAL otherwise. */
+/* s as a decimal number of digits only, at most max: strtoull alone would
+ * take a sign or spaces and turn "-1" into 2^64 - 1.  false if it is not. */
+static bool parse_uint(const char *s, unsigned long long max,
+		       unsigned long long *ret)
+{
+	unsigned long long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end || errno || v > max)
+		return false;
+	*ret = v;
+	return true;
+}
+
+/* The latest time the store can hold (unix ns in an int64), in seconds. */
+#define TIME_MAX_S (INT64_MAX / 1000000000ll)
+
+/* "2026-11-23T12:00:00Z" or unix seconds → unix ns, between 1970 and
+ * TIME_MAX_S; -EINVAL otherwise. */
 static int parse_time(const char *s, uint64_t *ret)
 {
 	struct tm tm = {0};
-	char *end;
 	unsigned long long v;
+	char *end;
+	time_t t;
 
-	v = strtoull(s, &end, 10);
-	if (*s && !*end) {
+	if (*s >= '0' && *s <= '9' && !s[strspn(s, "0123456789")]) {
+		if (!parse_uint(s, TIME_MAX_S, &v))
+			return -EINVAL;
 		*ret = v * 1000000000ull;
 		return 0;
 	}
 	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
 	if (!end || (*end && strcmp(end, "Z") && strcmp(end, "+00:00")))
 		return -EINVAL;
-	*ret = (uint64_t)timegm(&tm) * 1000000000ull;
+	t = timegm(&tm);
+	if (t < 0 || t > TIME_MAX_S)
+		return -EINVAL;
+	*ret = (uint64_t)t * 1000000000ull;
 	return 0;
 }
 
@@ -373,14 +400,13 @@ static int alert_to_json(const struct store_alert *a, void *arr)
 static bool page_of(const struct http_request *rq, struct store_page *pg,
 		    struct http_response *rs)
 {
-	char buf[32], *end;
+	char buf[32];
 	unsigned long long v;
 
 	memset(pg, 0, sizeof(*pg));
 	pg->limit = STORE_LIST_DEFAULT;
 	if (http_query(rq, "limit", buf, sizeof(buf))) {
-		v = strtoull(buf, &end, 10);
-		if (!*buf || *end || v < 1 || v > STORE_LIST_MAX) {
+		if (!parse_uint(buf, STORE_LIST_MAX, &v) || v < 1) {
 			http_error(rs, 400, "limit", "limit: 1..%d",
 				   STORE_LIST_MAX);
 			return false;
@@ -388,8 +414,8 @@ static bool page_of(const struct http_request *rq, struct store_page *pg,
 		pg->limit = v;
 	}
 	if (http_query(rq, "offset", buf, sizeof(buf))) {
-		v = strtoull(buf, &end, 10);
-		if (!*buf || *end) {
+		/* the store takes offsets up to INT64_MAX */
+		if (!parse_uint(buf, INT64_MAX, &v)) {
 			http_error(rs, 400, "offset",
 				   "offset: a non-negative integer");
 			return false;
@@ -456,14 +482,18 @@ static void h_alert_fp(void *ctx, const struct http_request *rq,
 		       struct http_response *rs)
 {
 	struct cp *cp = ctx;
-	char buf[32], *end;
+	char buf[32];
 	unsigned long long id;
 	json_t *arr;
 	int rc;
 
+	/* longer than any alert number: refused, not cut to another id */
+	if (rq->param_len >= sizeof(buf)) {
+		http_error(rs, 400, "id", "id: an alert number");
+		return;
+	}
 	snprintf(buf, sizeof(buf), "%.*s", (int)rq->param_len, rq->param);
-	id = strtoull(buf, &end, 10);
-	if (!*buf || *end) {
+	if (!parse_uint(buf, INT64_MAX, &id)) {
 		http_error(rs, 400, "id", "id: an alert number");
 		return;
 	}

@@ -174,6 +174,36 @@ static int count_rule(const struct store_rule *sr, void *arg)
 	return 0;
 }
 
+static int id_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* -EEXIST (err names it) if two of v[0..n) share an id: the configuration
+ * checks its own, so this finds one defined there and through the API. */
+static int unique_ids(const struct cp_rule *v, size_t n, char *err,
+		      size_t errlen)
+{
+	const char **ids = malloc((n ? n : 1) * sizeof(*ids));
+	int rc = 0;
+
+	if (!ids)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		ids[i] = v[i].r.id;
+	qsort(ids, n, sizeof(*ids), id_cmp);
+	for (size_t i = 1; i < n && !rc; i++)
+		if (!strcmp(ids[i - 1], ids[i])) {
+			snprintf(
+				err, errlen,
+				"rule id '%s' is defined both in the configuration and through the API",
+				ids[i]);
+			rc = -EEXIST;
+		}
+	free(ids);
+	return rc;
+}
+
 /* Configuration rules, then the API rules from the store; kernel ids from
  * the store.  -EEXIST (err names the id) when both define one id. */
 int cp_desired_rules(struct cp *cp, const struct config *c,
@@ -196,22 +226,30 @@ int cp_desired_rules(struct cp *cp, const struct config *c,
 	arg[0] = &v;
 	arg[1] = &n;
 	rc = store_rules_list(cp->store, api_rule_cb, arg, NULL);
-	for (size_t i = 0; !rc && i < n; i++) {
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(v[i].r.id, v[j].r.id)) {
-				snprintf(
-					err, errlen,
-					"rule id '%s' is defined both in the configuration and through the API",
-					v[i].r.id);
-				rc = -EEXIST;
-				break;
-			}
-		if (!rc)
-			rc = store_kernel_id(cp->store, v[i].r.id,
-					     &v[i].kernel_id);
+	if (!rc)
+		rc = unique_ids(v, n, err, errlen);
+	/* kernel ids in batches: one transaction (one fsync) per batch */
+	for (size_t i = 0; !rc && i < n; i += STORE_BATCH_MAX) {
+		size_t k = n - i < STORE_BATCH_MAX ? n - i : STORE_BATCH_MAX;
+		const char **ids = malloc(k * sizeof(*ids));
+		uint32_t *kids = malloc(k * sizeof(*kids));
+
+		if (!ids || !kids) {
+			rc = -ENOMEM;
+		} else {
+			for (size_t j = 0; j < k; j++)
+				ids[j] = v[i + j].r.id;
+			rc = store_kernel_ids(cp->store, ids, k, kids);
+			for (size_t j = 0; !rc && j < k; j++)
+				v[i + j].kernel_id = kids[j];
+		}
+		free(ids);
+		free(kids);
 	}
 	if (rc) {
-		if (rc != -EEXIST)
+		if (rc == -ENOMEM)
+			snprintf(err, errlen, "out of memory");
+		else if (rc != -EEXIST)
 			snprintf(err, errlen, "store: %s",
 				 store_errmsg(cp->store));
 		free(v);
