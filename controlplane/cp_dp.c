@@ -391,6 +391,11 @@ int cp_dp_counters(struct cp *cp, json_t **ret)
 	json_t *o, *g, *r;
 	int rc;
 
+	/* best effort for the API and metrics: while sentinel-dp is known to
+	 * be away (the 1 s status tick says so), don't hold the loop for the
+	 * request timeout */
+	if (!cp->dp.connected)
+		return -ENOTCONN;
 	fb_builder_init(&b);
 	sentinel_GetCounters_start(&b);
 	cmd = sentinel_GetCounters_end(&b);
