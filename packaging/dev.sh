@@ -34,6 +34,7 @@ PACKAGES=(
 	iptables                           # benchmark baseline
 	python3                            # JSON checks in tests
 	python3-yaml yamllint              # Kubernetes manifest checks
+	debhelper dpkg-dev lintian         # the Debian package test (build, lint)
 	procps kmod                        # sysctl, modprobe
 )
 
