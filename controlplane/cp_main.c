@@ -328,6 +328,10 @@ int main(int argc, char **argv)
 	}
 	cp_dp_rules_changed(&cp);
 	rc = dpc_open(cp.cfg->agent.socket_dir, DP_TIMEOUT_MS, &cp.dpc);
+	/* the loop never waits for sentinel-dp to come back: the 1 s tick
+	 * finds it when it does */
+	if (!rc)
+		dpc_set_connect_wait(cp.dpc, 0);
 	if (!rc)
 		rc = dpc_subscribe(cp.cfg->agent.socket_dir, &cp.sub);
 	if (rc) {

@@ -2,6 +2,8 @@
 /* Client side of sentinel-dp's channels over nng. */
 #include <errno.h>
 #include <limits.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/pipeline0/pull.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/util/platform.h>
 
 #include "dpclient.h"
 #include "nng_errno.h"
@@ -19,7 +22,16 @@
 struct dpc {
 	nng_socket s;
 	uint64_t next_id;
+	int connect_wait_ms; /* how long a request waits for a connection */
+	atomic_int pipes;    /* live connections (nng's pipe callbacks) */
 };
+
+static void on_pipe(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	struct dpc *c = arg;
+
+	atomic_fetch_add(&c->pipes, ev == NNG_PIPE_EV_ADD_POST ? 1 : -1);
+}
 
 struct dpc_sub {
 	nng_socket s;
@@ -45,7 +57,12 @@ int dpc_open(const char *sock_dir, int timeout_ms, struct dpc **ret)
 	if (!c)
 		return -ENOMEM;
 	c->next_id = 1;
+	c->connect_wait_ms = timeout_ms;
 	rv = nng_req0_open(&c->s);
+	if (!rv)
+		rv = nng_pipe_notify(c->s, NNG_PIPE_EV_ADD_POST, on_pipe, c);
+	if (!rv)
+		rv = nng_pipe_notify(c->s, NNG_PIPE_EV_REM_POST, on_pipe, c);
 	if (!rv)
 		rv = nng_socket_set_ms(c->s, NNG_OPT_RECVTIMEO, timeout_ms);
 	if (!rv)
@@ -80,6 +97,16 @@ void dpc_close(struct dpc *c)
 	free(c);
 }
 
+void dpc_set_connect_wait(struct dpc *c, int ms)
+{
+	c->connect_wait_ms = ms;
+}
+
+bool dpc_connected(struct dpc *c)
+{
+	return atomic_load(&c->pipes) > 0;
+}
+
 uint64_t dpc_next_id(struct dpc *c)
 {
 	return c->next_id++;
@@ -112,6 +139,13 @@ static int call(struct dpc *c, const void *buf, size_t len, uint64_t id,
 	size_t clen;
 	int rv;
 
+	/* no connection: wait for one only as long as the caller allows (a
+	 * request queued without one would wait out the whole timeout) */
+	for (int waited = 0; !dpc_connected(c); waited += 10) {
+		if (waited >= c->connect_wait_ms)
+			return -ENOTCONN;
+		nng_msleep(10);
+	}
 	rv = nng_msg_alloc(&m, len);
 	if (rv)
 		return nng_errno(rv);

@@ -3,6 +3,7 @@
 #ifndef SENTINEL_DPCLIENT_H
 #define SENTINEL_DPCLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,12 @@ struct dpc_sub;
  */
 int dpc_open(const char *sock_dir, int timeout_ms, struct dpc **ret);
 void dpc_close(struct dpc *c);
+/* How long a request waits for the connection when there is none (default
+ * timeout_ms; 0: fail at once with -ENOTCONN, for a caller that must not
+ * block while sentinel-dp is away). */
+void dpc_set_connect_wait(struct dpc *c, int ms);
+/* Is there a connection to sentinel-dp now? */
+bool dpc_connected(struct dpc *c);
 /* An id for the next request (echoed by the reply). */
 uint64_t dpc_next_id(struct dpc *c);
 
@@ -34,8 +41,9 @@ struct dpc_reply {
 /*
  * Send the finished request in b and wait for its reply, which is verified
  * and checked to carry the request's id.  Returns 0 (look at the reply's
- * code for the command's outcome), -ETIMEDOUT, -EBADMSG (a reply that is
- * not a valid Reply), or another -errno.
+ * code for the command's outcome), -ENOTCONN (no connection within the
+ * connect wait), -ETIMEDOUT, -EBADMSG (a reply that is not a valid Reply),
+ * or another -errno.
  */
 int dpc_call(struct dpc *c, const struct fb_builder *b, uint64_t id,
 	     struct dpc_reply *ret);

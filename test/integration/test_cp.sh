@@ -168,6 +168,10 @@ assert_eq "and enforced" "timeout" "$(udp_probe "$IP4B" 7000 1)"
 dp_kill9
 sleep 1.5
 assert_eq "sentinel-dp gone: readyz 503" "503" "$(api GET /readyz -o /dev/null -w '%{http_code}')"
+# the loop does not wait for an absent sentinel-dp (it used to: 3 s a tick)
+assert_eq "and the API is not held up meanwhile: 5 healthz in under 1 s each" "0" \
+	"$(for _ in 1 2 3 4 5; do api GET /healthz -o /dev/null -w '%{time_total}\n'; done |
+		awk '$1 >= 1 { n++ } END { print n + 0 }')"
 dp_start -i "$VETHB"
 for _ in $(seq 1 30); do
 	[ "$(api GET /readyz -o /dev/null -w '%{http_code}')" = 200 ] && break
