@@ -501,7 +501,7 @@ static void serve_one(struct dp *dp, nng_socket ctl, nng_msg *req,
 	const void *data;
 	nng_msg *rep;
 	size_t len;
-	int rc;
+	int rc, rv;
 
 	/* the verifier and readers take any start address (packed structs) */
 	rc = dp_cmd_decode(nng_msg_body(req), nng_msg_len(req), &cmd, &err);
@@ -527,12 +527,18 @@ static void serve_one(struct dp *dp, nng_socket ctl, nng_msg *req,
 	if (nng_msg_alloc(&rep, len))
 		return;
 	memcpy(nng_msg_body(rep), data, len);
-	if (nng_sendmsg(ctl, rep, NNG_FLAG_NONBLOCK)) {
+	/* blocking, bounded by the socket's send timeout: a non-blocking send
+	 * fails whenever the pipe is still busy with the previous reply, and
+	 * the peer would wait out its whole timeout for nothing */
+	rv = nng_sendmsg(ctl, rep, 0);
+	if (rv) {
 		static int limit;
 
 		nng_msg_free(rep);
-		log_limited(&limit, LOG_WARNING,
-			    "a reply could not be sent (peer not reading)");
+		log_limited(
+			&limit, LOG_WARNING,
+			"a reply could not be sent within the send timeout (peer not reading?): %s",
+			nng_strerror(rv));
 	}
 }
 

@@ -32,6 +32,7 @@ PACKAGES=(
 	clang-format                       # format check
 	iproute2 iputils-ping socat netcat-openbsd hping3 nmap tcpreplay  # integration traffic
 	iptables                           # benchmark baseline
+	wrk nghttp2-client                 # API benchmark (HTTP/1.1, HTTP/2 h2load)
 	python3                            # JSON checks in tests
 	python3-yaml yamllint              # Kubernetes manifest checks
 	debhelper dpkg-dev lintian         # the Debian package test (build, lint)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Runs every benchmark (bench-fw, bench_veth.sh, bench_events.sh) and prints their figures.
+# Runs every benchmark (bench-fw, bench_veth.sh, bench_events.sh, bench_api.sh) and prints their figures.
 #
 # usage: test/bench/run.sh [BUILDDIR]   (default: build/ of this tree)
 # bench-fw runs pinned to CPU 1 so its figures are steady; bench_veth.sh
@@ -28,4 +28,8 @@ echo "==== bench_veth.sh (live frames over veth) ===="
 echo
 echo "==== bench_events.sh (events: ring buffer -> sentinel-dp -> nng -> subscriber) ===="
 "$HERE/bench_events.sh" "$BUILD" || rc=1
+echo
+echo "==== bench_api.sh (control plane: HTTPS requests/s, rule-to-enforced latency) ===="
+"$HERE/bench_api.sh" "$BUILD"
+case $? in 0 | 77) ;; *) rc=1 ;; esac
 exit $rc
