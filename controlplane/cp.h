@@ -54,6 +54,14 @@ struct cp_event_stats {
 	uint64_t dp_ring_lost, dp_send_dropped; /* last totals seen */
 };
 
+/* A response text kept until what it shows changes. */
+struct cp_list_cache {
+	char *text; /* owned */
+	size_t len;
+	uint64_t gen;	  /* cp->rules_gen it shows */
+	json_t *counters; /* a reference to the counters it shows */
+};
+
 struct cp {
 	uv_loop_t *loop;
 	const char *config_path;		  /* borrowed (argv) */
@@ -78,8 +86,12 @@ struct cp {
 	struct cp_rule *rules; /* owned */
 	size_t nrules;
 	struct kid_idx *kmap; /* owned; rebuilt by cp_dp_rules_changed */
+	uint64_t rules_gen;   /* counts changes of the desired rules */
+	struct cp_list_cache rules_list; /* GET /api/v1/firewall/rules */
 	size_t nkmap;
 	struct cp_dp_state dp;
+	json_t *counters;     /* owned: the last counters (cp_dp_counters) */
+	uint64_t counters_ns; /* when they were read, CLOCK_MONOTONIC */
 	struct cp_event_stats ev;
 	uint64_t last_purge_ns; /* CLOCK_MONOTONIC */
 	uint64_t reloads, reload_failures;

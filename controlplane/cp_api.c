@@ -195,14 +195,36 @@ static void h_rules_list(void *ctx, const struct http_request *rq,
 			 struct http_response *rs)
 {
 	struct cp *cp = ctx;
-	json_t *counters = NULL, *arr = json_array();
+	struct cp_list_cache *lc = &cp->rules_list;
+	json_t *counters = NULL, *arr, *o;
 
 	cp_dp_counters(cp, &counters); /* hits are best effort */
-	for (size_t i = 0; i < cp->nrules; i++)
-		json_array_append_new(arr, rule_json(&cp->rules[i], counters));
+	/* the text is made again only when the rules or the counters (read
+	 * at most once a second) changed: a listing of 10,000 rules costs tens
+	 * of milliseconds of the loop to build */
+	if (!lc->text || lc->gen != cp->rules_gen || lc->counters != counters) {
+		arr = json_array();
+		for (size_t i = 0; i < cp->nrules; i++)
+			json_array_append_new(
+				arr, rule_json(&cp->rules[i], counters));
+		o = json_pack("{s:o, s:I}", "rules", arr, "count",
+			      (json_int_t)cp->nrules);
+		free(lc->text);
+		json_decref(lc->counters);
+		lc->text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		lc->len = lc->text ? strlen(lc->text) : 0;
+		lc->gen = cp->rules_gen;
+		lc->counters = json_incref(counters);
+		json_decref(o);
+	}
 	json_decref(counters);
-	rs->body = json_pack("{s:o, s:I}", "rules", arr, "count",
-			     (json_int_t)cp->nrules);
+	rs->raw = lc->text ? malloc(lc->len + 1) : NULL;
+	if (!rs->raw) {
+		http_error(rs, 500, NULL, "out of memory");
+		return;
+	}
+	memcpy(rs->raw, lc->text, lc->len + 1);
+	rs->raw_len = lc->len;
 }
 
 static ssize_t rule_find(const struct cp *cp, const char *id, size_t len)
@@ -673,6 +695,48 @@ void cp_metrics_text(struct cp *cp, struct http_server *srv,
 
 		prom_sample(&p, "sentinel_bytes_total", l,
 			    json_integer_value(json_object_get(v, "bytes")));
+	}
+	for (int bytes = 0; bytes < 2; bytes++) {
+		const char *fam = bytes ? "sentinel_interface_bytes_total"
+					: "sentinel_interface_packets_total";
+		static const char *const verdicts[] = {"pass", "drop", "tx"};
+		json_t *ifc = c ? json_object_get(c, "interfaces") : NULL;
+		size_t i;
+
+		prom_family(&p, fam, "counter",
+			    bytes ? "Bytes by interface and XDP verdict"
+				  : "Packets by interface and XDP verdict "
+				    "(interface=\"other\": beyond the kernel's "
+				    "per-interface slots)");
+		json_array_foreach(ifc, i, v)
+		{
+			const char *name = json_string_value(
+				json_object_get(v, "interface"));
+			char idx[32];
+
+			if (!name) {
+				/* gone since, or the shared overflow slot */
+				json_int_t ix = json_integer_value(
+					json_object_get(v, "ifindex"));
+
+				if (ix)
+					snprintf(idx, sizeof(idx),
+						 "ifindex-%lld", (long long)ix);
+				else
+					snprintf(idx, sizeof(idx), "other");
+				name = idx;
+			}
+			for (size_t k = 0; k < 3; k++) {
+				const char *l[] = {"interface", name, "verdict",
+						   verdicts[k], NULL};
+
+				prom_sample(
+					&p, fam, l,
+					json_integer_value(json_object_get(
+						json_object_get(v, verdicts[k]),
+						bytes ? "bytes" : "packets")));
+			}
+		}
 	}
 	prom_family(&p, "sentinel_rule_hits_total", "counter",
 		    "Packets matched per firewall rule");

@@ -280,6 +280,7 @@ int cp_dp_push_state(struct cp *cp, const struct config *c,
 void cp_dp_rules_changed(struct cp *cp)
 {
 	kmap_rebuild(cp);
+	cp->rules_gen++;
 }
 
 static json_t *status_json(const struct sentinel_StatusResult *t)
@@ -381,8 +382,60 @@ int cp_dp_refresh(struct cp *cp, bool *ret_need_push)
 	return 0;
 }
 
+static json_t *pcount_json(const struct sentinel_PacketCount *c)
+{
+	return json_pack("{s:I, s:I}", "packets",
+			 (json_int_t)(c ? c->packets : 0), "bytes",
+			 (json_int_t)(c ? c->bytes : 0));
+}
+
+/* [{"ifindex", "interface", "pass": {packets, bytes}, "drop", "tx",
+ *   "default_pass", "default_drop"}] */
+static json_t *if_counters_json(const struct sentinel_CountersResult *t)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < sentinel_CountersResult_interfaces_len(t); i++) {
+		const struct sentinel_InterfaceCounters *c =
+			sentinel_CountersResult_interfaces_at(t, i);
+		const char *name = sentinel_InterfaceCounters_interface(c);
+		json_t *o = json_pack(
+			"{s:I, s:o, s:o, s:o, s:o, s:o}", "ifindex",
+			(json_int_t)sentinel_InterfaceCounters_ifindex(c),
+			"pass", pcount_json(sentinel_InterfaceCounters_pass(c)),
+			"drop", pcount_json(sentinel_InterfaceCounters_drop(c)),
+			"tx", pcount_json(sentinel_InterfaceCounters_tx(c)),
+			"default_pass",
+			pcount_json(sentinel_InterfaceCounters_default_pass(c)),
+			"default_drop",
+			pcount_json(
+				sentinel_InterfaceCounters_default_drop(c)));
+
+		json_object_set_new(
+			o, "interface",
+			name ? json_stringn(
+				       name,
+				       sentinel_InterfaceCounters_interface_len(
+					       c))
+			     : json_null());
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+#define COUNTERS_MAX_AGE_NS 1000000000ull
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
 int cp_dp_counters(struct cp *cp, json_t **ret)
 {
+	uint64_t now;
 	struct dpc_reply rep;
 	struct fb_builder b;
 	char err[256];
@@ -396,6 +449,13 @@ int cp_dp_counters(struct cp *cp, json_t **ret)
 	 * request timeout */
 	if (!cp->dp.connected)
 		return -ENOTCONN;
+	/* at most one request a second: a listing or a scrape per request
+	 * must not cost a walk of the kernel's counters each */
+	now = mono_ns();
+	if (cp->counters && now - cp->counters_ns < COUNTERS_MAX_AGE_NS) {
+		*ret = json_incref(cp->counters);
+		return 0;
+	}
 	fb_builder_init(&b);
 	sentinel_GetCounters_start(&b);
 	cmd = sentinel_GetCounters_end(&b);
@@ -436,6 +496,7 @@ int cp_dp_counters(struct cp *cp, json_t **ret)
 	}
 	json_object_set_new(o, "global", g);
 	json_object_set_new(o, "rules", r);
+	json_object_set_new(o, "interfaces", if_counters_json(t));
 	json_object_set_new(
 		o, "events",
 		json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "read",
@@ -449,6 +510,9 @@ int cp_dp_counters(struct cp *cp, json_t **ret)
 			  "send_dropped",
 			  (json_int_t)sentinel_EventStats_send_dropped(e)));
 	dpc_reply_free(&rep);
+	json_decref(cp->counters);
+	cp->counters = json_incref(o);
+	cp->counters_ns = now;
 	*ret = o;
 	return 0;
 }

@@ -31,7 +31,8 @@ int cp_dp_push_state(struct cp *cp, const struct config *c,
 void cp_dp_rules_changed(struct cp *cp);
 /* Ask for status; *ret_need_push when sentinel-dp is new or restarted. */
 int cp_dp_refresh(struct cp *cp, bool *ret_need_push);
-/* Counters as JSON {"global": {...}, "rules": {kid: {...}}, "events": {...}}. */
+/* Counters as JSON {"global": {...}, "rules": {kid: {...}}, "events": {...},
+ * "interfaces": [...]} (a new reference), read at most once a second. */
 int cp_dp_counters(struct cp *cp, json_t **ret);
 /* Read every waiting event batch (non-blocking) into the alert store. */
 void cp_dp_drain_events(struct cp *cp, uint64_t dedup_window_ns);

@@ -416,6 +416,9 @@ int main(int argc, char **argv)
 	store_close(cp.store);
 	auth_free(cp.auth);
 	json_decref(cp.dp.status);
+	json_decref(cp.counters);
+	free(cp.rules_list.text);
+	json_decref(cp.rules_list.counters);
 	free(cp.rules);
 	free(cp.kmap);
 	config_free(cp.cfg);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "control_fb.h"
 #include "dp.h"
@@ -598,6 +599,62 @@ fail:
 
 /* ---- reading ---- */
 
+/*
+ * Every per-rule counter, summed over CPUs, with BPF_MAP_LOOKUP_BATCH: out
+ * gets at most max; -ENOSPC if the map holds more (the caller walks it
+ * instead), -errno if batches are unsupported.
+ */
+static int rule_counters_batch(struct dp *dp, struct sentinel_RuleCounter *out,
+			       size_t max, size_t *ret_n)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	const __u32 chunk = 1024;
+	struct fw_counter *vals;
+	__u32 keys[1024], token = 0, count;
+	size_t n = 0;
+	bool first = true;
+	int rc = 0;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	vals = malloc((size_t)chunk * ncpu * sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (;;) {
+		count = chunk;
+		rc = bpf_map_lookup_batch(dp->maps.rcnt, first ? NULL : &token,
+					  &token, keys, vals, &count, NULL);
+		rc = rc ? -errno : 0;
+		first = false;
+		if (rc && rc != -ENOENT)
+			break;
+		if (n + count > max) {
+			rc = -ENOSPC;
+			break;
+		}
+		for (__u32 i = 0; i < count; i++) {
+			struct sentinel_RuleCounter *o = &out[n++];
+
+			o->rule_id = keys[i];
+			o->packets = 0;
+			o->bytes = 0;
+			for (int cpu = 0; cpu < ncpu; cpu++) {
+				o->packets +=
+					vals[(size_t)i * ncpu + cpu].packets;
+				o->bytes += vals[(size_t)i * ncpu + cpu].bytes;
+			}
+		}
+		if (rc == -ENOENT) { /* the last batch */
+			rc = 0;
+			break;
+		}
+	}
+	free(vals);
+	if (!rc)
+		*ret_n = n;
+	return rc;
+}
+
 static int exec_counters(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
 {
 	struct fw_counter st[FW_ST__MAX];
@@ -612,12 +669,31 @@ static int exec_counters(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
 	if (rc)
 		return reply_err(b, c->id, sentinel_Code_Failed, "",
 				 "counters: %s", strerror(-rc));
-	cap = c->nrule_ids ? c->nrule_ids : FW_MAX_RULES;
+	/* every rule: as many as the kernel set holds (counters of rules
+	 * gone are deleted with them) */
+	cap = c->nrule_ids ? c->nrule_ids : dp->nrules + 64;
 	rc_out = calloc(cap, sizeof(*rc_out));
 	if (!rc_out)
 		return reply_err(b, c->id, sentinel_Code_Failed, "", "%s",
 				 "out of memory");
-	if (c->nrule_ids) {
+	rc = c->nrule_ids ? -EINVAL : rule_counters_batch(dp, rc_out, cap, &n);
+	if (rc == -ENOSPC) {
+		/* more counters than rules known (an adopted set): room for
+		 * every one the map can hold */
+		struct sentinel_RuleCounter *big;
+
+		cap = FW_MAX_RULES;
+		big = realloc(rc_out, cap * sizeof(*rc_out));
+		if (!big) {
+			free(rc_out);
+			return reply_err(b, c->id, sentinel_Code_Failed, "",
+					 "%s", "out of memory");
+		}
+		rc_out = big;
+		rc = rule_counters_batch(dp, rc_out, cap, &n);
+	}
+	/* rc 0: read in batches, a few syscalls and not two per rule */
+	if (rc && c->nrule_ids) {
 		for (size_t i = 0; i < c->nrule_ids; i++) {
 			struct fw_counter v = {};
 
@@ -626,7 +702,8 @@ static int exec_counters(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
 			rc_out[n].packets = v.packets;
 			rc_out[n++].bytes = v.bytes;
 		}
-	} else {
+	} else if (rc) {
+		n = 0;
 		while (n < cap &&
 		       bpf_map_get_next_key(dp->maps.rcnt, prev, &key) == 0) {
 			struct fw_counter v = {};

@@ -62,6 +62,30 @@ static void print_json_str(const char *s)
 	putchar('"');
 }
 
+static void print_count(const char *name, const struct sentinel_PacketCount *c)
+{
+	printf(",\"%s\":{\"packets\":%llu,\"bytes\":%llu}", name,
+	       (unsigned long long)(c ? c->packets : 0),
+	       (unsigned long long)(c ? c->bytes : 0));
+}
+
+static void print_if_counters(size_t i,
+			      const struct sentinel_InterfaceCounters *c)
+{
+	printf("%s{\"ifindex\":%u,\"interface\":", i ? "," : "",
+	       sentinel_InterfaceCounters_ifindex(c));
+	if (sentinel_InterfaceCounters_interface(c))
+		print_json_str(sentinel_InterfaceCounters_interface(c));
+	else
+		printf("null");
+	print_count("pass", sentinel_InterfaceCounters_pass(c));
+	print_count("drop", sentinel_InterfaceCounters_drop(c));
+	print_count("tx", sentinel_InterfaceCounters_tx(c));
+	print_count("default_pass", sentinel_InterfaceCounters_default_pass(c));
+	print_count("default_drop", sentinel_InterfaceCounters_default_drop(c));
+	printf("}");
+}
+
 static void print_result(const struct sentinel_Reply *r)
 {
 	switch (sentinel_Reply_result_type(r)) {
@@ -125,6 +149,12 @@ static void print_result(const struct sentinel_Reply *r)
 				       sentinel_EventStats_ring_failed(e),
 			       (unsigned long long)
 				       sentinel_EventStats_send_dropped(e));
+		printf(",\"interfaces\":[");
+		for (size_t i = 0;
+		     i < sentinel_CountersResult_interfaces_len(t); i++)
+			print_if_counters(
+				i, sentinel_CountersResult_interfaces_at(t, i));
+		printf("]");
 		break;
 	}
 	case sentinel_Result_StatusResult: {

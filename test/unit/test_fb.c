@@ -771,9 +771,42 @@ static uint32_t b_EventStats(struct fb_builder *b, const struct jv *o)
 	return sentinel_EventStats_end(b);
 }
 
+static int j_PacketCount(const struct jv *o, struct sentinel_PacketCount *c)
+{
+	if (!o)
+		return 0;
+	c->packets = ju(jget(o, "packets"));
+	c->bytes = ju(jget(o, "bytes"));
+	return 1;
+}
+
+static uint32_t b_InterfaceCounters(struct fb_builder *b, const struct jv *o)
+{
+	uint32_t iface = jstr_ref(b, jget(o, "interface"));
+	struct sentinel_PacketCount c;
+	const struct jv *x;
+
+	sentinel_InterfaceCounters_start(b);
+	ADD_U(InterfaceCounters, ifindex);
+	sentinel_InterfaceCounters_add_interface(b, iface);
+	if (j_PacketCount(jget(o, "pass"), &c))
+		sentinel_InterfaceCounters_add_pass(b, &c);
+	if (j_PacketCount(jget(o, "drop"), &c))
+		sentinel_InterfaceCounters_add_drop(b, &c);
+	if (j_PacketCount(jget(o, "tx"), &c))
+		sentinel_InterfaceCounters_add_tx(b, &c);
+	if (j_PacketCount(jget(o, "default_pass"), &c))
+		sentinel_InterfaceCounters_add_default_pass(b, &c);
+	if (j_PacketCount(jget(o, "default_drop"), &c))
+		sentinel_InterfaceCounters_add_default_drop(b, &c);
+	return sentinel_InterfaceCounters_end(b);
+}
+
 static uint32_t b_CountersResult(struct fb_builder *b, const struct jv *o)
 {
 	uint32_t global = jref_vector(b, jget(o, "global"), b_Counter);
+	uint32_t ifs =
+		jref_vector(b, jget(o, "interfaces"), b_InterfaceCounters);
 	const struct jv *a = jget(o, "rules");
 	uint32_t rules = 0, events = 0;
 
@@ -795,6 +828,7 @@ static uint32_t b_CountersResult(struct fb_builder *b, const struct jv *o)
 	sentinel_CountersResult_add_global(b, global);
 	sentinel_CountersResult_add_rules(b, rules);
 	sentinel_CountersResult_add_events(b, events);
+	sentinel_CountersResult_add_interfaces(b, ifs);
 	return sentinel_CountersResult_end(b);
 }
 

@@ -578,6 +578,9 @@ static void cp_teardown(void)
 	store_close(cp.store);
 	auth_free(cp.auth);
 	json_decref(cp.dp.status);
+	json_decref(cp.counters);
+	free(cp.rules_list.text);
+	json_decref(cp.rules_list.counters);
 	free(cp.rules);
 	free(cp.kmap);
 	config_free(cp.cfg);
@@ -692,6 +695,14 @@ static int api_json(const char *method, const char *target, json_t *body,
 	} else {
 		R.status = 200;
 		r->fn(&cp, &rq, &R);
+	}
+	/* a JSON answer prepared as text (a cached listing): read it as a
+	 * client would */
+	if (!R.body && R.raw && !R.content_type) {
+		R.body = json_loadb(R.raw, R.raw_len, 0, NULL);
+		if (!R.body)
+			tap_fail("%s %s: a JSON answer that does not parse",
+				 method, target);
 	}
 	json_decref(body);
 	return R.status;

@@ -489,6 +489,39 @@ static void dump_EventStats(struct dump *d, const struct sentinel_EventStats *t)
 	dump_put(d, "}", 1);
 }
 
+static void dump_PacketCount(struct dump *d, int *f, const char *name,
+			     const struct sentinel_PacketCount *c)
+{
+	int g = 1;
+
+	if (!c)
+		return;
+	dump_key(d, f, name);
+	dump_put(d, "{", 1);
+	dump_u(d, &g, "packets", c->packets);
+	dump_u(d, &g, "bytes", c->bytes);
+	dump_put(d, "}", 1);
+}
+
+static void dump_InterfaceCounters(struct dump *d,
+				   const struct sentinel_InterfaceCounters *t)
+{
+	int f = 1;
+
+	dump_put(d, "{", 1);
+	dump_u(d, &f, "ifindex", sentinel_InterfaceCounters_ifindex(t));
+	dump_s(d, &f, "interface", sentinel_InterfaceCounters_interface(t),
+	       sentinel_InterfaceCounters_interface_len(t));
+	dump_PacketCount(d, &f, "pass", sentinel_InterfaceCounters_pass(t));
+	dump_PacketCount(d, &f, "drop", sentinel_InterfaceCounters_drop(t));
+	dump_PacketCount(d, &f, "tx", sentinel_InterfaceCounters_tx(t));
+	dump_PacketCount(d, &f, "default_pass",
+			 sentinel_InterfaceCounters_default_pass(t));
+	dump_PacketCount(d, &f, "default_drop",
+			 sentinel_InterfaceCounters_default_drop(t));
+	dump_put(d, "}", 1);
+}
+
 static void dump_CountersResult(struct dump *d,
 				const struct sentinel_CountersResult *t)
 {
@@ -529,6 +562,19 @@ static void dump_CountersResult(struct dump *d,
 	if (sentinel_CountersResult_events(t)) {
 		dump_key(d, &f, "events");
 		dump_EventStats(d, sentinel_CountersResult_events(t));
+	}
+	if (sentinel_CountersResult_interfaces_is_present(t)) {
+		size_t n = sentinel_CountersResult_interfaces_len(t);
+
+		dump_key(d, &f, "interfaces");
+		dump_put(d, "[", 1);
+		for (size_t i = 0; i < n; i++) {
+			if (i)
+				dump_put(d, ",", 1);
+			dump_InterfaceCounters(
+				d, sentinel_CountersResult_interfaces_at(t, i));
+		}
+		dump_put(d, "]", 1);
 	}
 	dump_put(d, "}", 1);
 }
