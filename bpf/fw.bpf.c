@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* The XDP firewall: anti-lockout, block sets, tuple-space rule search. */
+/* The XDP firewall: fast path, anti-lockout, block sets, tuple-space search. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
@@ -106,6 +106,22 @@ struct {
 	__type(value, struct fw_counter);
 } fw_stats SEC(".maps");
 
+/* Verdicts per interface: slot = ifindex (see FW_IF_SLOTS). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FW_IF_SLOTS);
+	__type(key, __u32);
+	__type(value, struct fw_if_val);
+} fw_ifcnt SEC(".maps");
+
+/* The fast path and prefilter of each generation (struct fw_pf_gen). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FW_GENS);
+	__type(key, __u32);
+	__type(value, struct fw_pf_gen);
+} fw_pf SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -166,6 +182,15 @@ struct {
 	__type(value, struct rj_bucket);
 } fw_rjrl SEC(".maps");
 
+/* Scratch space of do_reject(): the reply is built here, not on the stack
+ * (the classifier's frame and the reply's would not fit in 512 bytes). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rj_frame);
+} fw_rjbuf SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, FW_EVENTS_SIZE);
@@ -198,6 +223,17 @@ static __always_inline void stat_add(__u32 idx, __u32 len)
 	if (c) {
 		c->packets++;
 		c->bytes += len;
+	}
+}
+
+/* Count a frame of len bytes on the counters of rule id. */
+static __always_inline void rule_count(__u32 id, __u32 len)
+{
+	struct fw_counter *rc = bpf_map_lookup_elem(&fw_rcnt, &id);
+
+	if (rc) {
+		rc->packets++;
+		rc->bytes += len;
 	}
 }
 
@@ -348,17 +384,77 @@ static __always_inline int mgmt_match(struct pkt *p)
  * so the walk stops as soon as no remaining tuple can beat the best match.
  * Each probe that hits walks a rank-sorted chain of at most FW_CHAIN_MAX
  * candidates and keeps the first one whose remaining fields match.
+ *
+ * A tuple's key is the packet's key -- the 64-bit words of struct fw4_key /
+ * fw6_key, tuple 0 -- ANDed with the tuple's mask, its index ORed in.  The
+ * prefilter (struct fw_pf_gen) hashes those words before the generation bit
+ * is added and skips the hash probe when the key cannot be there: a frame
+ * that matches no rule usually costs no hash lookup at all.
  */
+#define KEY4_WORDS 3 /* sizeof(struct fw4_key) / 8 */
+#define KEY6_WORDS 6
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define W0_TUPLE(t) ((__u64)(t))
+#define W_LO_HI(lo16, x16, hi32) \
+	((__u64)(lo16) | (__u64)(x16) << 16 | (__u64)(hi32) << 32)
+#define W_PAIR(lo32, hi32) ((__u64)(lo32) | (__u64)(hi32) << 32)
+#else
+#define W0_TUPLE(t) ((__u64)(t) << 48)
+#define W_LO_HI(lo16, x16, hi32) \
+	((__u64)(lo16) << 48 | (__u64)(x16) << 32 | (__u64)(hi32))
+#define W_PAIR(lo32, hi32) ((__u64)(lo32) << 32 | (__u64)(hi32))
+#endif
+
+#define NO_MATCH 0xffffffff /* struct cls.best_rank */
+
 struct cls {
 	__u32 ifindex;
 	__u32 gen;
 	__u32 ntup;
-	__u32 best_rank; /* 0xffffffff: no match yet */
+	__u32 best_rank; /* NO_MATCH: no match yet */
 	__u32 rule_id;	 /* of the best match */
 	__u8 action;
 	__u8 flags;
-	__u16 pad;
+	__u8 pf_ok; /* fw_pf[gen] belongs to this generation */
+	__u8 pad;
 };
+
+/*
+ * Word j of p's key: the words of struct fw4_key / fw6_key in memory, tuple
+ * 0.  fw4_key: tuple, vlan, ifindex | proto, pad0, sport, dport, pad |
+ * src, dst -- fw6_key: the same, then src[4], dst[4].
+ */
+static __always_inline __u64 key_word(const struct pkt *p, __u32 ifindex, int j)
+{
+	switch (j) {
+	case 0:
+		return W_LO_HI(0, p->vlan, ifindex);
+	case 1:
+		return W_LO_HI(p->proto, p->sport, p->dport);
+	case 2:
+		return p->family == 4 ? W_PAIR(p->src[0], p->dst[0])
+				      : W_PAIR(p->src[0], p->src[1]);
+	case 3:
+		return W_PAIR(p->src[2], p->src[3]);
+	case 4:
+		return W_PAIR(p->dst[0], p->dst[1]);
+	default:
+		return W_PAIR(p->dst[2], p->dst[3]);
+	}
+}
+
+/* May a key of hash h be in the rule hash?  (No filter: yes.) */
+static __always_inline int pf_maybe(const struct fw_pf_gen *g, __u64 h)
+{
+	__u64 w, bits;
+
+	if (!g || !g->words)
+		return 1;
+	w = g->bloom[(__u32)(h >> 32) & (g->words - 1) & (FW_PF_WORDS - 1)];
+	bits = fw_pf_bits(h);
+	return (w & bits) == bits;
+}
 
 static __always_inline int prefix_ok(const __u32 *a, const __u32 *pfx,
 				     __u32 plen, int words)
@@ -419,99 +515,82 @@ __noinline int chain_walk(struct cls *c, struct pkt *p, struct fw_rule_val *v,
 	return 0;
 }
 
-static __always_inline void probe4(struct cls *c, struct pkt *p, void *rules,
-				   __u32 i, const struct fw4_tuple *t)
+/* Probe tuple i (mask words m) for p with prefilter g (NULL: none). */
+static __always_inline void probe4(struct cls *c, struct pkt *p, __u32 i,
+				   const __u64 *m, const struct fw_pf_gen *g)
 {
+	__u64 k[KEY4_WORDS];
 	struct fw_rule_val *v;
-	struct fw4_key k;
+	void *rules;
 
-	k.tuple = c->gen << FW_TUPLE_GEN_SHIFT | i;
-	k.vlan = p->vlan & t->mask.vlan;
-	k.ifindex = c->ifindex & t->mask.ifindex;
-	k.proto = p->proto & t->mask.proto;
-	k.pad0 = 0;
-	k.sport = p->sport & t->mask.sport;
-	k.dport = p->dport & t->mask.dport;
-	k.pad = 0;
-	k.src = p->src[0] & t->mask.src;
-	k.dst = p->dst[0] & t->mask.dst;
-	v = bpf_map_lookup_elem(rules, &k);
+	for (int j = 0; j < KEY4_WORDS; j++)
+		k[j] = key_word(p, c->ifindex, j) & m[j];
+	k[0] |= W0_TUPLE(i);
+	if (!pf_maybe(g, fw_pf_hash4(k)))
+		return;
+	k[0] |= W0_TUPLE(c->gen << FW_TUPLE_GEN_SHIFT);
+	rules = bpf_map_lookup_elem(&fw_rules4, &c->gen);
+	if (!rules)
+		return;
+	v = bpf_map_lookup_elem(rules, k);
 	if (v)
 		chain_walk(c, p, v, 1);
 }
 
-static __always_inline void probe6(struct cls *c, struct pkt *p, void *rules,
-				   __u32 i, const struct fw6_tuple *t)
+static __always_inline void probe6(struct cls *c, struct pkt *p, __u32 i,
+				   const __u64 *m, const struct fw_pf_gen *g)
 {
+	__u64 k[KEY6_WORDS];
 	struct fw_rule_val *v;
-	struct fw6_key k;
+	void *rules;
 
-	k.tuple = c->gen << FW_TUPLE_GEN_SHIFT | i;
-	k.vlan = p->vlan & t->mask.vlan;
-	k.ifindex = c->ifindex & t->mask.ifindex;
-	k.proto = p->proto & t->mask.proto;
-	k.pad0 = 0;
-	k.sport = p->sport & t->mask.sport;
-	k.dport = p->dport & t->mask.dport;
-	k.pad = 0;
-	for (int j = 0; j < 4; j++) {
-		k.src[j] = p->src[j] & t->mask.src[j];
-		k.dst[j] = p->dst[j] & t->mask.dst[j];
-	}
-	v = bpf_map_lookup_elem(rules, &k);
+	for (int j = 0; j < KEY6_WORDS; j++)
+		k[j] = key_word(p, c->ifindex, j) & m[j];
+	k[0] |= W0_TUPLE(i);
+	if (!pf_maybe(g, fw_pf_hash6(k)))
+		return;
+	k[0] |= W0_TUPLE(c->gen << FW_TUPLE_GEN_SHIFT);
+	rules = bpf_map_lookup_elem(&fw_rules6, &c->gen);
+	if (!rules)
+		return;
+	v = bpf_map_lookup_elem(rules, k);
 	if (v)
 		chain_walk(c, p, v, 4);
 }
 
-__noinline int classify4(struct pkt *p, struct cls *c)
+/*
+ * Classify p into c (c->best_rank stays NO_MATCH without a match): every
+ * tuple, each read from fw_tup4/6, prefiltered if c->pf_ok.  Global:
+ * verified once, not once per caller.
+ */
+__noinline int classify(struct pkt *p, struct cls *c)
 {
-	void *rules;
+	struct fw_pf_gen *g = NULL;
 
 	if (!p || !c)
 		return 0;
-	rules = bpf_map_lookup_elem(&fw_rules4, &c->gen);
-	if (!rules)
-		return 0;
+	if (c->pf_ok)
+		g = bpf_map_lookup_elem(&fw_pf, &c->gen);
 	for (__u32 i = 0; i < FW_MAX_TUPLES && i < c->ntup; i++) {
 		__u32 idx = c->gen * FW_MAX_TUPLES + i;
-		struct fw4_tuple *t = bpf_map_lookup_elem(&fw_tup4, &idx);
 
-		if (!t || t->min_rank >= c->best_rank)
-			break;
-		probe4(c, p, rules, i, t);
+		if (p->family == 4) {
+			struct fw4_tuple *t =
+				bpf_map_lookup_elem(&fw_tup4, &idx);
+
+			if (!t || t->min_rank >= c->best_rank)
+				break;
+			probe4(c, p, i, (const __u64 *)&t->mask, g);
+		} else {
+			struct fw6_tuple *t =
+				bpf_map_lookup_elem(&fw_tup6, &idx);
+
+			if (!t || t->min_rank >= c->best_rank)
+				break;
+			probe6(c, p, i, (const __u64 *)&t->mask, g);
+		}
 	}
 	return 0;
-}
-
-__noinline int classify6(struct pkt *p, struct cls *c)
-{
-	void *rules;
-
-	if (!p || !c)
-		return 0;
-	rules = bpf_map_lookup_elem(&fw_rules6, &c->gen);
-	if (!rules)
-		return 0;
-	for (__u32 i = 0; i < FW_MAX_TUPLES && i < c->ntup; i++) {
-		__u32 idx = c->gen * FW_MAX_TUPLES + i;
-		struct fw6_tuple *t = bpf_map_lookup_elem(&fw_tup6, &idx);
-
-		if (!t || t->min_rank >= c->best_rank)
-			break;
-		probe6(c, p, rules, i, t);
-	}
-	return 0;
-}
-
-/* Classify p into c (c->best_rank stays 0xffffffff without a match). */
-static __always_inline void classify(struct pkt *p, struct cls *c)
-{
-	if (c->ntup > FW_MAX_TUPLES)
-		c->ntup = FW_MAX_TUPLES;
-	if (p->family == 4)
-		classify4(p, c);
-	else
-		classify6(p, c);
 }
 
 static __always_inline void emit_event(struct pkt *p, __u32 ifindex, __u8 type,
@@ -592,12 +671,13 @@ static __always_inline int reject_eligible(struct pkt *p)
 
 /*
  * Answer p with a RST or an ICMP unreachable if allowed; returns the XDP
- * verdict.  Global, so its frame buffer is not on the caller's stack.
+ * verdict.  The reply is built in fw_rjbuf; global, verified once.
  */
 __noinline int do_reject(struct xdp_md *ctx, struct pkt *p,
 			 struct fw_settings *s, __u8 *evflags)
 {
-	struct rj_frame f;
+	struct rj_frame *f;
+	__u32 zero = 0;
 	int err;
 
 	if (!ctx || !p || !s || !evflags)
@@ -615,57 +695,444 @@ __noinline int do_reject(struct xdp_md *ctx, struct pkt *p,
 		stat_add(FW_ST_REJECT_RL, p->len);
 		return XDP_DROP;
 	}
-	if (p->proto == IPPROTO_TCP_)
-		err = rj_build_rst(ctx, p, &f);
+	f = bpf_map_lookup_elem(&fw_rjbuf, &zero);
+	if (!f)
+		err = -1;
+	else if (p->proto == IPPROTO_TCP_)
+		err = rj_build_rst(ctx, p, f);
 	else
-		err = rj_build_unreach(ctx, p, &f);
+		err = rj_build_unreach(ctx, p, f);
 	if (err) {
 		stat_add(FW_ST_REJECT_ERR, p->len);
 		return XDP_DROP;
 	}
 	*evflags |= FW_EVF_REJECT_SENT;
-	stat_add(FW_ST_TX, p->len);
 	return XDP_TX;
 }
 
-static __always_inline int verdict(__u32 pol, __u32 len)
+/*
+ * Count the frame on its interface in counter what (enum fw_ifv), and
+ * return the XDP verdict act: the one counter every frame moves (the global
+ * rx, pass, drop, tx and default counters are sums of these).
+ */
+static __always_inline int count_if(__u32 ifindex, __u32 what, __u32 act,
+				    __u32 len)
 {
-	if (pol == FW_POLICY_DROP) {
-		stat_add(FW_ST_DROP, len);
-		return XDP_DROP;
+	__u32 slot = ifindex < FW_IF_SLOTS ? ifindex : 0;
+	struct fw_if_val *v = bpf_map_lookup_elem(&fw_ifcnt, &slot);
+
+	if (v && what < FW_IFV__MAX) {
+		v->v[what].packets++;
+		v->v[what].bytes += len;
 	}
-	stat_add(FW_ST_PASS, len);
-	return XDP_PASS;
+	return act;
 }
 
-SEC("xdp")
-int sentinel_fw(struct xdp_md *ctx)
+static __always_inline int done(__u32 ifindex, __u32 act, __u32 len)
+{
+	return count_if(ifindex,
+			act == XDP_DROP ? FW_IFV_DROP
+			: act == XDP_TX ? FW_IFV_TX
+					: FW_IFV_PASS,
+			act, len);
+}
+
+static __always_inline int verdict(__u32 ifindex, __u32 pol, __u32 len)
+{
+	return done(ifindex, pol == FW_POLICY_DROP ? XDP_DROP : XDP_PASS, len);
+}
+
+/* The verdict on a frame no rule matched: the default policy pol, with
+ * dry-run dry; counted. */
+static __always_inline int judge_default(__u32 ifindex, __u32 pol, __u32 dry,
+					 __u32 len)
+{
+	if (pol == FW_POLICY_DROP && dry) {
+		stat_add(FW_ST_DRYRUN, len);
+		pol = FW_POLICY_PASS;
+	}
+	if (pol == FW_POLICY_DROP)
+		return count_if(ifindex, FW_IFV_DEFAULT_DROP, XDP_DROP, len);
+	return count_if(ifindex, FW_IFV_DEFAULT_PASS, XDP_PASS, len);
+}
+
+/* The verdict on p, whose source is in a block set (entry bv): counted,
+ * reported. */
+static __always_inline int judge_bs(struct pkt *p, const struct bs_val *bv,
+				    __u32 ifindex, __u32 dry)
+{
+	if (dry || (bv->flags & FW_RF_DRYRUN)) {
+		emit_event(p, ifindex, FW_EV_BLOCKSET, FW_ACT_DENY,
+			   FW_EVF_DRYRUN, bv->source);
+		stat_add(FW_ST_DRYRUN, p->len);
+		return verdict(ifindex, FW_POLICY_PASS, p->len);
+	}
+	stat_add(FW_ST_BS_DROP, p->len);
+	emit_event(p, ifindex, FW_EV_BLOCKSET, FW_ACT_DENY, 0, bv->source);
+	return verdict(ifindex, FW_POLICY_DROP, p->len);
+}
+
+/*
+ * The verdict on p, which matched rule c: counted, reported.  A reject
+ * rule that must answer returns -1 before anything is counted: only the
+ * full path builds replies.
+ */
+static __always_inline int judge_rule(struct pkt *p, const struct cls *c,
+				      __u32 ifindex, __u32 dry)
+{
+	if (c->action == FW_ACT_REJECT && !dry && !(c->flags & FW_RF_DRYRUN))
+		return -1;
+	stat_add(FW_ST_RULE_MATCH, p->len);
+	rule_count(c->rule_id, p->len);
+	if (c->action == FW_ACT_ALLOW)
+		return verdict(ifindex, FW_POLICY_PASS, p->len);
+	if (c->action == FW_ACT_LOG) {
+		emit_event(p, ifindex, FW_EV_RULE, FW_ACT_LOG, 0, c->rule_id);
+		return verdict(ifindex, FW_POLICY_PASS, p->len);
+	}
+	if (dry || (c->flags & FW_RF_DRYRUN)) {
+		stat_add(FW_ST_DRYRUN, p->len);
+		emit_event(p, ifindex, FW_EV_RULE, c->action, FW_EVF_DRYRUN,
+			   c->rule_id);
+		return verdict(ifindex, FW_POLICY_PASS, p->len);
+	}
+	emit_event(p, ifindex, FW_EV_RULE, FW_ACT_DENY, 0, c->rule_id);
+	return verdict(ifindex, FW_POLICY_DROP, p->len);
+}
+
+/* Is any block-set prefix length in use for this family? */
+static __always_inline int bs_any(struct pkt *p)
+{
+	__u32 zero = 0;
+	struct bs_plens *pl = bpf_map_lookup_elem(&fw_bsplen, &zero);
+
+	if (!pl)
+		return 0;
+	if (p->family == 4)
+		return pl->v4 != 0;
+	return (pl->v6[0] | pl->v6[1] | pl->v6[2]) != 0;
+}
+
+/*
+ * The fast path.  The full path below handles every frame, but spends most
+ * of its time on what a common frame does not need: a struct pkt for every
+ * header variant, a BPF-to-BPF call for the tuple walk (with the kernel's
+ * return thunks a call costs more than a prefiltered probe), map lookups per
+ * tuple.  The fast path takes the common case -- untagged IPv4 without
+ * options, not a fragment -- in registers, from the first FW_PF_FAST tuples
+ * kept in struct fw_pf_gen, and leaves anything else to the full path.
+ *
+ * Its scratch space, used only when a step needs a struct pkt (anti-lockout,
+ * block set, a rule probe): off the stack, which the full path's call chain
+ * needs.
+ */
+struct fast_scratch {
+	struct pkt p;
+	struct cls c;
+	struct bs_val bv;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fast_scratch);
+} fw_fscr SEC(".maps");
+
+/* What the fast path parses. */
+struct fast_frame {
+	__u32 len, ifindex, src, dst;
+	__u16 totlen, sport, dport;
+	__u8 proto, tcpflags, l4ok;
+	__u8 pad[3];
+};
+
+/*
+ * Parse the frames the fast path takes: untagged IPv4 without options, not
+ * a fragment, its L4 header complete (8 bytes at least).  Returns 0 and
+ * fills f, or -1 for anything else, malformed frames included.  Inlined
+ * into its callers, f stays in registers.
+ */
+static __always_inline int fast_parse(struct xdp_md *ctx, struct fast_frame *f)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	__u32 ifindex = ctx->ingress_ifindex, zero = 0, gen;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = data + ETH_HLEN_;
+	__u8 *l4 = data + ETH_HLEN_ + sizeof(*ip);
+	__u32 ports;
+
+	if ((void *)(l4 + 8) > data_end)
+		return -1;
+	if (eth->h_proto != bpf_htons(ETH_P_IP_) || *(__u8 *)ip != 0x45 ||
+	    (ip->frag_off & bpf_htons(0x3fff)))
+		return -1;
+	f->len = data_end - data;
+	f->totlen = bpf_ntohs(ip->tot_len);
+	if (f->totlen < sizeof(*ip) || f->totlen > f->len - ETH_HLEN_)
+		return -1;
+	f->proto = ip->protocol;
+	f->tcpflags = 0;
+	f->l4ok = 1;
+	if (f->proto == IPPROTO_TCP_ || f->proto == IPPROTO_UDP_) {
+		if (f->proto == IPPROTO_TCP_) {
+			if ((void *)(l4 + 20) > data_end || (l4[12] >> 4) < 5)
+				return -1;
+			f->tcpflags = l4[13];
+		}
+		ports = *(__u32 *)l4;
+		f->sport = bpf_ntohs((__u16)ports);
+		f->dport = bpf_ntohs((__u16)(ports >> 16));
+	} else if (f->proto == IPPROTO_ICMP_ || f->proto == IPPROTO_ICMPV6_) {
+		f->sport = l4[0]; /* type and code, as the full path's */
+		f->dport = l4[1];
+	} else {
+		f->sport = 0;
+		f->dport = 0;
+		f->l4ok = 0;
+	}
+	f->src = ip->saddr;
+	f->dst = ip->daddr;
+	f->ifindex = ctx->ingress_ifindex;
+	return 0;
+}
+
+/* Fill the scratch struct pkt and struct cls with frame f of generation
+ * gen, as the full path would; returns them, or NULL. */
+static __always_inline struct fast_scratch *
+fast_fill(const struct fast_frame *f, __u32 gen)
+{
+	__u32 zero = 0;
+	struct fast_scratch *x = bpf_map_lookup_elem(&fw_fscr, &zero);
+
+	if (!x)
+		return NULL;
+	__builtin_memset(&x->p, 0, sizeof(x->p));
+	x->p.src[0] = f->src;
+	x->p.dst[0] = f->dst;
+	x->p.len = f->len;
+	x->p.l2len = ETH_HLEN_;
+	x->p.l3hlen = sizeof(struct iphdr);
+	x->p.l4off = ETH_HLEN_ + sizeof(struct iphdr);
+	x->p.l3len = f->len - ETH_HLEN_;
+	x->p.ip_totlen = f->totlen;
+	x->p.family = 4;
+	x->p.proto = f->proto;
+	x->p.tcpflags = f->tcpflags;
+	x->p.l4ok = f->l4ok;
+	x->p.sport = f->sport;
+	x->p.dport = f->dport;
+	x->c.ifindex = f->ifindex;
+	x->c.gen = gen & 1;
+	x->c.best_rank = NO_MATCH;
+	x->c.rule_id = 0;
+	x->c.action = 0;
+	x->c.flags = 0;
+	x->c.pf_ok = 1;
+	x->c.pad = 0;
+	return x;
+}
+
+/* fast_pre()'s "go on" result: FAST_GO | policy | dry-run << 1. */
+#define FAST_GO 0x100
+
+/*
+ * The fast path's steps before the rules, when one is configured:
+ * interface override, anti-lockout, block set.  Returns FAST_GO | policy |
+ * dry-run << 1 to go on, an XDP verdict (an anti-lockout pass, a block-set
+ * hit; counted, reported), or -1 for the full path.
+ */
+__noinline int fast_pre(struct xdp_md *ctx, __u32 pol, __u32 dry, int have,
+			int bs4)
+{
+	struct fast_scratch *x;
+	struct fast_frame f;
+
+	if (!ctx || fast_parse(ctx, &f))
+		return -1;
+	if (have & FW_HAVE_IFSET) {
+		struct fw_if_settings *ifs =
+			bpf_map_lookup_elem(&fw_ifset, &f.ifindex);
+
+		if (ifs) {
+			dry |= ifs->dry_run;
+			if (ifs->default_policy != FW_POLICY_INHERIT)
+				pol = ifs->default_policy;
+		}
+	}
+	if ((have & FW_HAVE_MGMT4) || bs4) {
+		x = fast_fill(&f, 0);
+		if (!x)
+			return -1;
+		if ((have & FW_HAVE_MGMT4) && mgmt_match(&x->p)) {
+			stat_add(FW_ST_MGMT_PASS, f.len);
+			return done(f.ifindex, XDP_PASS, f.len);
+		}
+		if (bs4 && bs_lookup(&x->p, &x->bv))
+			return judge_bs(&x->p, &x->bv, f.ifindex, dry);
+	}
+	return FAST_GO | (pol & 1) | (dry & 1) << 1;
+}
+
+/*
+ * The fast path's rules from tuple from on, the first whose key the
+ * prefilter let through: probe, walk the chains, judge.  fw_pf[gen] needs
+ * no second check: a generation is not rewritten while a frame that read it
+ * runs (see fw_set_apply).  Returns the XDP verdict, or -1 for the full path
+ * (a reject rule that must answer).
+ */
+__noinline int fast_rules(struct xdp_md *ctx, __u32 from, __u32 gen, __u32 pol,
+			  __u32 dry)
+{
+	struct fast_scratch *x;
+	struct fast_frame f;
+	struct fw_pf_gen *g;
+	__u64 k[KEY4_WORDS];
+	void *rules;
+
+	gen &= 1;
+	if (!ctx || fast_parse(ctx, &f))
+		return -1;
+	g = bpf_map_lookup_elem(&fw_pf, &gen);
+	rules = bpf_map_lookup_elem(&fw_rules4, &gen);
+	x = fast_fill(&f, gen);
+	if (!g || !rules || !x)
+		return -1;
+	for (__u32 i = from; i < FW_PF_FAST && i < g->ntup4; i++) {
+		const __u64 *m = (const __u64 *)&g->mask4[i];
+		struct fw_rule_val *v;
+
+		if (x->c.best_rank != NO_MATCH && g->rank4[i] >= x->c.best_rank)
+			break;
+		for (int j = 0; j < KEY4_WORDS; j++)
+			k[j] = key_word(&x->p, f.ifindex, j) & m[j];
+		k[0] |= W0_TUPLE(i);
+		if (!pf_maybe(g, fw_pf_hash4(k)))
+			continue;
+		k[0] |= W0_TUPLE(gen << FW_TUPLE_GEN_SHIFT);
+		v = bpf_map_lookup_elem(rules, k);
+		if (v)
+			chain_walk(&x->c, &x->p, v, 1);
+	}
+	if (x->c.best_rank == NO_MATCH)
+		return judge_default(f.ifindex, pol, dry, f.len);
+	return judge_rule(&x->p, &x->c, f.ifindex, dry);
+}
+
+/*
+ * The fast path: a frame fast_parse() takes, in a generation whose
+ * struct fw_pf_gen is trusted (tags agree) and has a filter and at most
+ * FW_PF_FAST IPv4 tuples.  It takes the steps of the full path --
+ * interface override, anti-lockout, block set, rules, default policy --
+ * with the same counters and events, and judges the frame, except a reject
+ * rule that must answer.  Anything it does not judge returns -1 before any
+ * counter moved: the full path then judges the frame from the start.  A
+ * frame the prefilter shows to match no rule costs its parse, six array
+ * lookups and a filter word per tuple; the rarer steps are global functions
+ * (they parse the frame again), so the program's entry stays small in the
+ * instruction cache and its values in registers.
+ */
+static __always_inline int fast_v4(struct xdp_md *ctx,
+				   const struct fw_settings *s)
+{
+	__u32 zero = 0, gen, ntup, pol, dry, i;
+	struct fw_gen_hdr *gh;
+	struct fast_frame f;
+	struct bs_plens *pl;
+	struct fw_pf_gen *g;
+	__u64 k0, k1, k2;
+	__u32 *active;
+	int have, bs4;
+
+	/* the array lookups first, while little is live: the compiler sees
+	 * calls (the verifier inlines them) and spills what lives across */
+	pl = bpf_map_lookup_elem(&fw_bsplen, &zero);
+	active = bpf_map_lookup_elem(&fw_active, &zero);
+	if (!pl || !active)
+		return -1;
+	gen = *active & 1;
+	gh = bpf_map_lookup_elem(&fw_gen, &gen);
+	g = bpf_map_lookup_elem(&fw_pf, &gen);
+	if (!gh || !g || !gh->pf_tag || g->tag != gh->pf_tag || !g->words)
+		return -1;
+	ntup = g->ntup4;
+	if (ntup > FW_PF_FAST)
+		return -1;
+	if (fast_parse(ctx, &f))
+		return -1;
+
+	pol = s->default_policy;
+	dry = s->dry_run;
+	have = s->have & (FW_HAVE_IFSET | FW_HAVE_MGMT4);
+	bs4 = pl->v4 != 0;
+	if (have || bs4) {
+		int r = fast_pre(ctx, pol, dry, have, bs4);
+
+		if (r < FAST_GO)
+			return r;
+		pol = r & 1;
+		dry = (r >> 1) & 1;
+	}
+
+	k0 = W_LO_HI(0, 0, f.ifindex);
+	k1 = W_LO_HI(f.proto, f.sport, f.dport);
+	k2 = W_PAIR(f.src, f.dst);
+#pragma unroll
+	for (i = 0; i < FW_PF_FAST; i++) {
+		const __u64 *m = (const __u64 *)&g->mask4[i];
+		__u64 k[KEY4_WORDS];
+
+		if (i >= ntup)
+			break;
+		/* word 0 holds the VLAN (0 here) and the interface: most
+		 * tuples key neither, and a branch, unlike an AND, does not
+		 * make the probe wait for the ifindex (three dependent loads) */
+		k[0] = W0_TUPLE(i);
+		if (m[0] & W_LO_HI(0, 0, 0xffffffff))
+			k[0] |= k0 & m[0];
+		k[1] = k1 & m[1];
+		k[2] = k2 & m[2];
+		if (pf_maybe(g, fw_pf_hash4(k)))
+			return fast_rules(ctx, i, gen, pol, dry);
+	}
+	return judge_default(f.ifindex, pol, dry, f.len);
+}
+
+/*
+ * The full path: every frame the fast path does not judge.  Global, so the
+ * program's entry (the fast path) stays small in the instruction cache.
+ */
+__noinline int full_path(struct xdp_md *ctx)
+{
+	void *data, *data_end;
+	__u32 ifindex, zero = 0, gen;
 	struct fw_if_settings *ifs;
 	struct fw_settings *s;
-	struct cls c = {.best_rank = 0xffffffff};
+	struct cls c;
 	struct fw_gen_hdr *gh;
+	struct fw_pf_gen *g;
 	struct bs_val bv;
 	struct pkt p = {};
 	__u32 *active;
 	__u8 dry, pol, evflags = 0;
 	int ret;
 
+	if (!ctx)
+		return XDP_PASS;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	ifindex = ctx->ingress_ifindex;
 	s = bpf_map_lookup_elem(&fw_set, &zero);
 	if (!s)
 		return XDP_PASS;
 	ret = parse_frame(&p, data, data_end);
-	stat_add(FW_ST_RX, p.len);
 	if (ret == 1) {
 		stat_add(FW_ST_NON_IP, p.len);
-		return verdict(FW_POLICY_PASS, p.len);
+		return verdict(ifindex, FW_POLICY_PASS, p.len);
 	}
 	if (ret < 0) {
 		stat_add(-ret, p.len);
-		return verdict(s->malformed_policy, p.len);
+		return verdict(ifindex, s->malformed_policy, p.len);
 	}
 	if (p.frag == FRAG_LATER)
 		stat_add(FW_ST_FRAGMENT, p.len);
@@ -684,76 +1151,59 @@ int sentinel_fw(struct xdp_md *ctx)
 	if ((s->have & (p.family == 4 ? FW_HAVE_MGMT4 : FW_HAVE_MGMT6)) &&
 	    mgmt_match(&p)) {
 		stat_add(FW_ST_MGMT_PASS, p.len);
-		return verdict(FW_POLICY_PASS, p.len);
+		return verdict(ifindex, FW_POLICY_PASS, p.len);
 	}
 
-	if (bs_lookup(&p, &bv)) {
-		if (dry || (bv.flags & FW_RF_DRYRUN)) {
-			emit_event(&p, ifindex, FW_EV_BLOCKSET, FW_ACT_DENY,
-				   FW_EVF_DRYRUN, bv.source);
-			stat_add(FW_ST_DRYRUN, p.len);
-			return verdict(FW_POLICY_PASS, p.len);
-		}
-		stat_add(FW_ST_BS_DROP, p.len);
-		emit_event(&p, ifindex, FW_EV_BLOCKSET, FW_ACT_DENY, 0,
-			   bv.source);
-		return verdict(FW_POLICY_DROP, p.len);
-	}
+	if (bs_any(&p) && bs_lookup(&p, &bv))
+		return judge_bs(&p, &bv, ifindex, dry);
 
 	active = bpf_map_lookup_elem(&fw_active, &zero);
 	if (!active)
-		return verdict(pol, p.len);
+		return verdict(ifindex, pol, p.len);
 	gen = *active & 1;
 	gh = bpf_map_lookup_elem(&fw_gen, &gen);
 	if (!gh)
-		return verdict(pol, p.len);
+		return verdict(ifindex, pol, p.len);
 	c.ifindex = ifindex;
 	c.gen = gen;
+	c.best_rank = NO_MATCH;
+	c.rule_id = 0;
+	c.action = 0;
+	c.flags = 0;
+	c.pad = 0;
 	c.ntup = p.family == 4 ? gh->ntup4 : gh->ntup6;
+	g = bpf_map_lookup_elem(&fw_pf, &gen);
+	c.pf_ok = g && gh->pf_tag && g->tag == gh->pf_tag;
 	classify(&p, &c);
-	if (c.best_rank == 0xffffffff) {
-		if (pol == FW_POLICY_DROP && dry) {
-			stat_add(FW_ST_DRYRUN, p.len);
-			pol = FW_POLICY_PASS;
-		}
-		stat_add(pol == FW_POLICY_DROP ? FW_ST_DEFAULT_DROP
-					       : FW_ST_DEFAULT_PASS,
-			 p.len);
-		return verdict(pol, p.len);
-	}
-
+	if (c.best_rank == NO_MATCH)
+		return judge_default(ifindex, pol, dry, p.len);
+	ret = judge_rule(&p, &c, ifindex, dry);
+	if (ret >= 0)
+		return ret;
+	/* a reject rule: answer if allowed */
 	stat_add(FW_ST_RULE_MATCH, p.len);
-	{
-		struct fw_counter *rc =
-			bpf_map_lookup_elem(&fw_rcnt, &c.rule_id);
+	rule_count(c.rule_id, p.len);
+	ret = do_reject(ctx, &p, s, &evflags);
+	emit_event(&p, ifindex, FW_EV_RULE, FW_ACT_REJECT, evflags, c.rule_id);
+	if (ret == XDP_TX)
+		return done(ifindex, XDP_TX, p.len);
+	return verdict(ifindex, FW_POLICY_DROP, p.len);
+}
 
-		if (rc) {
-			rc->packets++;
-			rc->bytes += p.len;
-		}
-	}
-	if (c.action == FW_ACT_ALLOW)
-		return verdict(FW_POLICY_PASS, p.len);
-	if (c.action == FW_ACT_LOG) {
-		emit_event(&p, ifindex, FW_EV_RULE, FW_ACT_LOG, 0, c.rule_id);
-		return verdict(FW_POLICY_PASS, p.len);
-	}
-	if (dry || (c.flags & FW_RF_DRYRUN)) {
-		stat_add(FW_ST_DRYRUN, p.len);
-		emit_event(&p, ifindex, FW_EV_RULE, c.action, FW_EVF_DRYRUN,
-			   c.rule_id);
-		return verdict(FW_POLICY_PASS, p.len);
-	}
-	if (c.action == FW_ACT_REJECT) {
-		ret = do_reject(ctx, &p, s, &evflags);
-		emit_event(&p, ifindex, FW_EV_RULE, FW_ACT_REJECT, evflags,
-			   c.rule_id);
-		if (ret == XDP_TX)
-			return XDP_TX;
-		return verdict(FW_POLICY_DROP, p.len);
-	}
-	emit_event(&p, ifindex, FW_EV_RULE, FW_ACT_DENY, 0, c.rule_id);
-	return verdict(FW_POLICY_DROP, p.len);
+SEC("xdp")
+int sentinel_fw(struct xdp_md *ctx)
+{
+	struct fw_settings *s;
+	__u32 zero = 0;
+	int ret;
+
+	s = bpf_map_lookup_elem(&fw_set, &zero);
+	if (!s)
+		return XDP_PASS;
+	ret = fast_v4(ctx, s);
+	if (ret >= 0)
+		return ret;
+	return full_path(ctx);
 }
 
 /* A trivial program, the baseline that benchmarks subtract. */

@@ -117,13 +117,73 @@ struct fw_rule_val {
 	__u32 dst[4];
 };
 
-/* Per generation: how many tuples each family uses. */
+/*
+ * Per generation: how many tuples each family uses, and the tag of its
+ * struct fw_pf_gen.  pf_tag was a zero pad before fw_pf existed: the
+ * program trusts fw_pf[gen] only when both carry the same non-zero tag, so
+ * a generation written by a loader that predates fw_pf (tag 0) is judged
+ * without the fast path or the prefilter.
+ */
 struct fw_gen_hdr {
 	__u32 ntup4;
 	__u32 ntup6;
 	__u32 nrules;
-	__u32 pad;
+	__u32 pf_tag;
 };
+
+/*
+ * The fast path of one generation (fw_pf, one value per generation): the
+ * first FW_PF_FAST tuples of each family, read without a lookup per tuple,
+ * and the prefilter, a blocked Bloom filter over the rule hash keys of both
+ * families (struct fw4_key / fw6_key with the tuple index but not the
+ * generation bit, read as 3 / 6 64-bit words in memory order: the same
+ * words on both sides of one host).  A key's hash h (fw_pf_hash4/6) picks
+ * word (h >> 32) & (words - 1) and in it bits h >> 58 and (h >> 52) & 63;
+ * a probe whose two bits are not both set cannot hit and is skipped.  The
+ * compiler sizes the filter at about 16 bits a key.
+ */
+#define FW_PF_WORDS (1u << 17)
+#define FW_PF_FAST  8
+
+struct fw_pf_gen {
+	/* what every frame reads first */
+	__u32 tag;   /* == fw_gen_hdr.pf_tag of the generation, never 0 */
+	__u32 words; /* filter words used, a power of two; 0 = no filter */
+	__u32 ntup4, ntup6;
+	struct fw4_key mask4[FW_PF_FAST];
+	struct fw6_key mask6[FW_PF_FAST];
+	__u32 rank4[FW_PF_FAST]; /* fw4_tuple.min_rank */
+	__u32 rank6[FW_PF_FAST];
+	__u64 bloom[FW_PF_WORDS];
+};
+
+/* Multiply-shift over the key's 64-bit words: h = B + sum(K[i] * word i);
+ * the filter uses the high bits, which depend on every bit of every word. */
+#define FW_PF_B	 0x9e3779b97f4a7c15ULL
+#define FW_PF_K0 0xd6e8feb86659fd93ULL
+#define FW_PF_K1 0xa0761d6478bd642fULL
+#define FW_PF_K2 0xe7037ed1a0b428dbULL
+#define FW_PF_K3 0x8ebc6af09c88c6e3ULL
+#define FW_PF_K4 0x589965cc75374cc3ULL
+#define FW_PF_K5 0x1d8e4e27c47d124fULL
+
+/* The prefilter hash of a key given as its 64-bit words (in memory order). */
+static inline __attribute__((always_inline)) __u64 fw_pf_hash4(const __u64 *w)
+{
+	return FW_PF_B + w[0] * FW_PF_K0 + w[1] * FW_PF_K1 + w[2] * FW_PF_K2;
+}
+
+static inline __attribute__((always_inline)) __u64 fw_pf_hash6(const __u64 *w)
+{
+	return FW_PF_B + w[0] * FW_PF_K0 + w[1] * FW_PF_K1 + w[2] * FW_PF_K2 +
+	       w[3] * FW_PF_K3 + w[4] * FW_PF_K4 + w[5] * FW_PF_K5;
+}
+
+/* The two bits a hash sets in its word. */
+static inline __attribute__((always_inline)) __u64 fw_pf_bits(__u64 h)
+{
+	return 1ULL << (h >> 58) | 1ULL << ((h >> 52) & 63);
+}
 
 enum fw_policy {
 	FW_POLICY_PASS = 0,
@@ -159,7 +219,35 @@ struct fw_counter {
 	__u64 bytes;
 };
 
-/* Global per-CPU counters, indexed by this enum. */
+/*
+ * Per-interface verdict counters (per CPU): fw_ifcnt is indexed by the
+ * ingress ifindex; ifindex FW_IF_SLOTS or above is counted in slot 0 (no
+ * device has ifindex 0).  Every frame moves exactly one of these counters,
+ * and nothing else when it matches no rule: the global rx, pass, drop, tx,
+ * default_pass and default_drop are sums of them (fw_stats_read adds
+ * them), as are an interface's pass and drop (fw_if_counters_read).
+ */
+#define FW_IF_SLOTS 1024
+
+enum fw_ifv {
+	FW_IFV_PASS = 0,     /* passed, but not by the default policy */
+	FW_IFV_DEFAULT_PASS, /* passed by the default policy */
+	FW_IFV_DROP,	     /* dropped, but not by the default policy */
+	FW_IFV_DEFAULT_DROP, /* dropped by the default policy */
+	FW_IFV_TX,	     /* answered with XDP_TX (reject) */
+	FW_IFV__MAX,
+};
+
+struct fw_if_val {
+	struct fw_counter v[FW_IFV__MAX];
+};
+
+/*
+ * Global per-CPU counters, indexed by this enum.  rx, pass, drop, tx,
+ * default_pass and default_drop are no longer written by the program
+ * (fw_ifcnt holds them): their fw_stats slots keep what an older program
+ * counted, and fw_stats_read adds both.
+ */
 enum fw_stat {
 	FW_ST_RX = 0,	  /* every frame seen */
 	FW_ST_PASS,	  /* frames passed (all reasons) */

@@ -49,16 +49,18 @@ static uint64_t now_ns(void)
 /* The kernel's loss counters, refreshed at most every 50 ms. */
 static void kstats_refresh(struct dp_events *ev, bool force)
 {
-	struct fw_counter st[FW_ST__MAX];
+	struct fw_counter skipped, failed;
 	uint64_t now = now_ns();
 
 	if (!force && now - ev->last_kstats_ns < 50000000ull)
 		return;
 	ev->last_kstats_ns = now;
-	if (fw_stats_read(ev->m, st))
+	/* the two loss counters only: not a walk of every interface's */
+	if (fw_stat_read(ev->m, FW_ST_EV_SKIPPED, &skipped) ||
+	    fw_stat_read(ev->m, FW_ST_EV_FAILED, &failed))
 		return;
-	atomic_store(&ev->ring_skipped, st[FW_ST_EV_SKIPPED].packets);
-	atomic_store(&ev->ring_failed, st[FW_ST_EV_FAILED].packets);
+	atomic_store(&ev->ring_skipped, skipped.packets);
+	atomic_store(&ev->ring_failed, failed.packets);
 }
 
 static void flush(struct dp_events *ev)

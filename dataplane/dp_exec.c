@@ -655,11 +655,56 @@ static int rule_counters_batch(struct dp *dp, struct sentinel_RuleCounter *out,
 	return rc;
 }
 
+static struct sentinel_PacketCount pcount(const struct fw_counter *c)
+{
+	return (struct sentinel_PacketCount){.packets = c->packets,
+					     .bytes = c->bytes};
+}
+
+/* The per-interface verdicts as a vector of InterfaceCounters, or 0 when
+ * the kernel has none (pins of a loader that predates them). */
+static uint32_t if_counters(struct dp *dp, struct fb_builder *b)
+{
+	struct fw_if_count *v = calloc(FW_IF_SLOTS, sizeof(*v));
+	uint32_t *refs = calloc(FW_IF_SLOTS, sizeof(*refs)), vec = 0;
+	size_t n = 0;
+
+	if (v && refs && !fw_if_counters_read(&dp->maps, v, FW_IF_SLOTS, &n)) {
+		for (size_t i = 0; i < n; i++) {
+			char name[IF_NAMESIZE];
+			uint32_t nm = 0;
+			struct sentinel_PacketCount pc;
+
+			if (v[i].ifindex && if_indextoname(v[i].ifindex, name))
+				nm = str(b, name);
+			sentinel_InterfaceCounters_start(b);
+			sentinel_InterfaceCounters_add_ifindex(b, v[i].ifindex);
+			if (nm)
+				sentinel_InterfaceCounters_add_interface(b, nm);
+			pc = pcount(&v[i].pass);
+			sentinel_InterfaceCounters_add_pass(b, &pc);
+			pc = pcount(&v[i].drop);
+			sentinel_InterfaceCounters_add_drop(b, &pc);
+			pc = pcount(&v[i].tx);
+			sentinel_InterfaceCounters_add_tx(b, &pc);
+			pc = pcount(&v[i].default_pass);
+			sentinel_InterfaceCounters_add_default_pass(b, &pc);
+			pc = pcount(&v[i].default_drop);
+			sentinel_InterfaceCounters_add_default_drop(b, &pc);
+			refs[i] = sentinel_InterfaceCounters_end(b);
+		}
+		vec = fb_create_ref_vector(b, refs, n);
+	}
+	free(v);
+	free(refs);
+	return vec;
+}
+
 static int exec_counters(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
 {
 	struct fw_counter st[FW_ST__MAX];
 	struct sentinel_RuleCounter *rc_out;
-	uint32_t refs[FW_ST__MAX], gvec, rvec, evs, res;
+	uint32_t refs[FW_ST__MAX], gvec, rvec, evs, ivec, res;
 	struct dp_ev_stats es = {};
 	size_t n = 0, cap;
 	__u32 key, *prev = NULL;
@@ -737,10 +782,13 @@ static int exec_counters(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
 	sentinel_EventStats_add_ring_failed(b, st[FW_ST_EV_FAILED].packets);
 	sentinel_EventStats_add_send_dropped(b, es.send_dropped);
 	evs = sentinel_EventStats_end(b);
+	ivec = if_counters(dp, b);
 	sentinel_CountersResult_start(b);
 	sentinel_CountersResult_add_global(b, gvec);
 	sentinel_CountersResult_add_rules(b, rvec);
 	sentinel_CountersResult_add_events(b, evs);
+	if (ivec)
+		sentinel_CountersResult_add_interfaces(b, ivec);
 	res = sentinel_CountersResult_end(b);
 	return reply_ok(b, c->id, sentinel_Result_CountersResult, res, NULL);
 }

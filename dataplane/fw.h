@@ -45,11 +45,17 @@ struct fw_rule {
 /* Sets every field of r to "match anything" (action allow, id 0). */
 void fw_rule_init(struct fw_rule *r);
 
-/* File descriptors of the firewall's maps and programs; -1 when absent. */
+/*
+ * File descriptors of the firewall's maps and programs; -1 when absent.
+ * pf and ifcnt are absent from pins made by a loader that predates them
+ * (fw_maps_open_pinned): rule sets are then applied without a prefilter and
+ * there are no per-interface counters.
+ */
 struct fw_maps {
 	int active, gen, tup4, tup6, rules4, rules6, chain, rcnt, stats, set,
 		ifset;
 	int mgmt4, mgmt6, bs4, bs6, bsplen, rjrl, events, sync, synci;
+	int pf, ifcnt;
 	int prog; /* sentinel_fw */
 };
 
@@ -116,11 +122,20 @@ struct fw_set;
 int fw_set_compile(const struct fw_rule *rules, size_t n, struct fw_set **ret,
 		   char *err, size_t errlen);
 void fw_set_free(struct fw_set *s);
-/* Figures of a compiled set: rules, kernel entries and tuples per family. */
+/* Figures of a compiled set: rules, kernel entries and tuples per family,
+ * prefilter size in 64-bit words (0: none). */
 struct fw_set_info {
-	size_t rules, entries4, entries6, tuples4, tuples6;
+	size_t rules, entries4, entries6, tuples4, tuples6, prefilter_words;
 };
 void fw_set_info(const struct fw_set *s, struct fw_set_info *ret);
+
+/*
+ * Resize the prefilter of s (see struct fw_pf_gen) to words 64-bit words, a
+ * power of two up to FW_PF_WORDS, or 0 for none (every tuple is probed).
+ * fw_set_compile() picks about 16 bits a key; tests force collisions with a
+ * tiny filter, benchmarks measure it.  -EINVAL for a bad size, -ENOMEM.
+ */
+int fw_set_prefilter(struct fw_set *s, unsigned int words);
 
 /* The fields a rule matches on, as parsed from one packet. */
 struct fw_pkt_fields {
@@ -166,11 +181,33 @@ int fw_mgmt_add(const struct fw_maps *m, const struct fw_cidr *c,
 int fw_mgmt_del(const struct fw_maps *m, const struct fw_cidr *c);
 
 /* ---- counters ---- */
-/* Sum the per-CPU global counters into ret[FW_ST__MAX]. */
+/* Sum the per-CPU global counters into ret[FW_ST__MAX] (rx, pass, drop,
+ * tx, default_pass and default_drop include the per-interface counters). */
 int fw_stats_read(const struct fw_maps *m, struct fw_counter *ret);
+/* One global counter, idx an enum fw_stat: no walk over the per-interface
+ * counters unless idx is one of the sums (fw_stats_read reads them all). */
+int fw_stat_read(const struct fw_maps *m, unsigned int idx,
+		 struct fw_counter *ret);
 int fw_rule_counter(const struct fw_maps *m, __u32 rule_id,
 		    struct fw_counter *ret);
 const char *fw_stat_name(unsigned int idx);
+
+/* Verdicts of one interface, summed over CPUs. */
+struct fw_if_count {
+	__u32 ifindex; /* 0: every interface whose ifindex >= FW_IF_SLOTS */
+	__u32 pad;
+	struct fw_counter pass, drop, tx; /* every frame is one of these */
+	struct fw_counter default_pass;	  /* of pass: by the default policy */
+	struct fw_counter default_drop;	  /* of drop: by the default policy */
+};
+/*
+ * Per-interface verdict counters: out[0..*ret_n) gets every slot with a
+ * non-zero counter, by ascending ifindex.  -ENOBUFS if more than max slots
+ * are non-zero (max = FW_IF_SLOTS always suffices; *ret_n untouched),
+ * -ENOENT if the pinned maps predate these counters, else -errno.
+ */
+int fw_if_counters_read(const struct fw_maps *m, struct fw_if_count *out,
+			size_t max, size_t *ret_n);
 
 /* ---- block sets ---- */
 /* ttl_ns 0 = never expires. */

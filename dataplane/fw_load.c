@@ -45,6 +45,14 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
+/* Per-CPU scratch space of the program: never pinned. */
+static bool scratch_map(const struct bpf_map *map)
+{
+	const char *name = bpf_map__name(map);
+
+	return !strcmp(name, "fw_fscr") || !strcmp(name, "fw_rjbuf");
+}
+
 static void maps_from_skel(struct fw_bpf *skel, struct fw_maps *m)
 {
 	m->active = bpf_map__fd(skel->maps.fw_active);
@@ -67,6 +75,8 @@ static void maps_from_skel(struct fw_bpf *skel, struct fw_maps *m)
 	m->events = bpf_map__fd(skel->maps.fw_events);
 	m->sync = bpf_map__fd(skel->maps.fw_sync);
 	m->synci = bpf_map__fd(skel->maps.fw_synci);
+	m->pf = bpf_map__fd(skel->maps.fw_pf);
+	m->ifcnt = bpf_map__fd(skel->maps.fw_ifcnt);
 	m->prog = bpf_program__fd(skel->progs.sentinel_fw);
 }
 
@@ -94,8 +104,10 @@ int fw_load(const char *pin_dir, struct fw_bpf **ret_skel,
 		if (err)
 			goto fail;
 		bpf_object__for_each_map (map, skel->obj) {
-			/* .rodata is frozen and owned by the program */
-			if (bpf_map__is_internal(map))
+			/* .rodata is frozen and owned by the program; the
+			 * scratch maps hold nothing between frames, and a
+			 * pin would tie their layout to an older program */
+			if (bpf_map__is_internal(map) || scratch_map(map))
 				continue;
 			err = pin_path(path, sizeof(path), pin_dir,
 				       bpf_map__name(map));
@@ -251,11 +263,16 @@ int fw_detach(const char *pin_dir, const char *ifname)
 struct pinned_map {
 	const char *name;
 	size_t off;
+	bool optional; /* absent from pins of an older loader */
 };
 
-#define PM(n, f)                               \
-	{                                      \
-		n, offsetof(struct fw_maps, f) \
+#define PM(n, f)                                      \
+	{                                             \
+		n, offsetof(struct fw_maps, f), false \
+	}
+#define PM_OPT(n, f)                                 \
+	{                                            \
+		n, offsetof(struct fw_maps, f), true \
 	}
 static const struct pinned_map pinned_maps[] = {
 	PM("fw_active", active), PM("fw_gen", gen),
@@ -268,6 +285,7 @@ static const struct pinned_map pinned_maps[] = {
 	PM("fw_bs6", bs6),	 PM("fw_bsplen", bsplen),
 	PM("fw_rjrl", rjrl),	 PM("fw_events", events),
 	PM("fw_sync", sync),	 PM("fw_synci", synci),
+	PM_OPT("fw_pf", pf),	 PM_OPT("fw_ifcnt", ifcnt),
 	PM("prog", prog),
 };
 
@@ -302,6 +320,9 @@ int fw_maps_open_pinned(const char *pin_dir, struct fw_maps *ret)
 		*fd = bpf_obj_get(path);
 		if (*fd < 0) {
 			err = -errno;
+			*fd = -1;
+			if (err == -ENOENT && pinned_maps[i].optional)
+				continue;
 			goto fail;
 		}
 	}

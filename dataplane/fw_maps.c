@@ -213,14 +213,170 @@ out:
 	return err;
 }
 
+/* Slots of fw_ifcnt read per batch: bounds the buffer (slots x CPUs). */
+#define IF_BATCH 64
+
+/*
+ * Call fn for every slot of fw_ifcnt with its counters summed over CPUs.
+ * Returns 0, fn's first non-zero return, or -errno.
+ */
+static int ifcnt_walk(const struct fw_maps *m,
+		      int (*fn)(void *ctx, __u32 slot,
+				const struct fw_if_val *v),
+		      void *ctx)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct fw_if_val *vals = NULL, sum;
+	__u32 keys[IF_BATCH], out_batch = 0, n;
+	bool first = true, last = false;
+	int err = 0;
+
+	if (m->ifcnt < 0)
+		return -ENOENT;
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	vals = calloc((size_t)IF_BATCH * ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	while (!last && !err) {
+		LIBBPF_OPTS(bpf_map_batch_opts, o);
+
+		n = IF_BATCH;
+		if (bpf_map_lookup_batch(m->ifcnt, first ? NULL : &out_batch,
+					 &out_batch, keys, vals, &n, &o)) {
+			if (errno != ENOENT) {
+				err = -errno;
+				break;
+			}
+			last = true; /* n holds the final, partial batch */
+		}
+		first = false;
+		for (__u32 i = 0; i < n && !err; i++) {
+			memset(&sum, 0, sizeof(sum));
+			for (int c = 0; c < ncpu; c++)
+				for (int v = 0; v < FW_IFV__MAX; v++) {
+					const struct fw_counter *x =
+						&vals[(size_t)i * ncpu + c]
+							 .v[v];
+
+					sum.v[v].packets += x->packets;
+					sum.v[v].bytes += x->bytes;
+				}
+			err = fn(ctx, keys[i], &sum);
+		}
+	}
+	free(vals);
+	return err;
+}
+
+/* Add a counter to another. */
+static void counter_add(struct fw_counter *to, const struct fw_counter *c)
+{
+	to->packets += c->packets;
+	to->bytes += c->bytes;
+}
+
+static int stats_add_if(void *ctx, __u32 slot, const struct fw_if_val *v)
+{
+	struct fw_counter *ret = ctx;
+
+	(void)slot;
+	counter_add(&ret[FW_ST_PASS], &v->v[FW_IFV_PASS]);
+	counter_add(&ret[FW_ST_PASS], &v->v[FW_IFV_DEFAULT_PASS]);
+	counter_add(&ret[FW_ST_DEFAULT_PASS], &v->v[FW_IFV_DEFAULT_PASS]);
+	counter_add(&ret[FW_ST_DROP], &v->v[FW_IFV_DROP]);
+	counter_add(&ret[FW_ST_DROP], &v->v[FW_IFV_DEFAULT_DROP]);
+	counter_add(&ret[FW_ST_DEFAULT_DROP], &v->v[FW_IFV_DEFAULT_DROP]);
+	counter_add(&ret[FW_ST_TX], &v->v[FW_IFV_TX]);
+	/* every frame moved exactly one of them */
+	for (int i = 0; i < FW_IFV__MAX; i++)
+		counter_add(&ret[FW_ST_RX], &v->v[i]);
+	return 0;
+}
+
 int fw_stats_read(const struct fw_maps *m, struct fw_counter *ret)
 {
-	for (__u32 i = 0; i < FW_ST__MAX; i++) {
-		int err = percpu_sum(m->stats, &i, &ret[i]);
+	struct fw_counter st[FW_ST__MAX];
+	int err;
 
+	for (__u32 i = 0; i < FW_ST__MAX; i++) {
+		err = percpu_sum(m->stats, &i, &st[i]);
 		if (err)
 			return err;
 	}
+	/* rx, pass, drop, tx and the default counters: what an older program
+	 * left in fw_stats, plus the per-interface counters of this one */
+	err = ifcnt_walk(m, stats_add_if, st);
+	if (err && err != -ENOENT)
+		return err;
+	memcpy(ret, st, sizeof(st));
+	return 0;
+}
+
+int fw_stat_read(const struct fw_maps *m, unsigned int idx,
+		 struct fw_counter *ret)
+{
+	struct fw_counter st[FW_ST__MAX];
+	__u32 key = idx;
+	int err;
+
+	if (idx >= FW_ST__MAX)
+		return -EINVAL;
+	switch (idx) {
+	case FW_ST_RX:
+	case FW_ST_PASS:
+	case FW_ST_DROP:
+	case FW_ST_TX:
+	case FW_ST_DEFAULT_PASS:
+	case FW_ST_DEFAULT_DROP:
+		/* sums over the interfaces too */
+		err = fw_stats_read(m, st);
+		if (!err)
+			*ret = st[idx];
+		return err;
+	}
+	return percpu_sum(m->stats, &key, ret);
+}
+
+struct if_collect {
+	struct fw_if_count *out;
+	size_t max, n;
+};
+
+static int if_collect(void *ctx, __u32 slot, const struct fw_if_val *v)
+{
+	struct if_collect *c = ctx;
+	struct fw_if_count *o;
+	__u64 any = 0;
+
+	for (int i = 0; i < FW_IFV__MAX; i++)
+		any |= v->v[i].packets;
+	if (!any)
+		return 0;
+	if (c->n == c->max)
+		return -ENOBUFS;
+	o = &c->out[c->n++];
+	memset(o, 0, sizeof(*o));
+	o->ifindex = slot;
+	o->pass = v->v[FW_IFV_PASS];
+	counter_add(&o->pass, &v->v[FW_IFV_DEFAULT_PASS]);
+	o->drop = v->v[FW_IFV_DROP];
+	counter_add(&o->drop, &v->v[FW_IFV_DEFAULT_DROP]);
+	o->tx = v->v[FW_IFV_TX];
+	o->default_pass = v->v[FW_IFV_DEFAULT_PASS];
+	o->default_drop = v->v[FW_IFV_DEFAULT_DROP];
+	return 0;
+}
+
+int fw_if_counters_read(const struct fw_maps *m, struct fw_if_count *out,
+			size_t max, size_t *ret_n)
+{
+	struct if_collect c = {.out = out, .max = max};
+	int err = ifcnt_walk(m, if_collect, &c);
+
+	if (err)
+		return err;
+	*ret_n = c.n;
 	return 0;
 }
 

@@ -41,6 +41,8 @@ struct fw_set {
 	/* owned; every candidate; next = index + 1 in this array, 0 = last */
 	struct fw_rule_val *cands;
 	size_t ncands, capcands;
+	__u64 *pf;	/* owned; the prefilter, pf_words words (NULL: none) */
+	__u32 pf_words; /* 0: no prefilter, every tuple is probed */
 };
 
 struct vm {
@@ -763,10 +765,89 @@ static int u32_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* ---- prefilter ---- */
+
+/* The prefilter hash of a laid-out key (tuple without the generation):
+ * over its 64-bit words in memory, as the XDP program builds them. */
+static __u64 pf_hash(int fam, const void *key)
+{
+	__u64 w[sizeof(struct fw6_key) / 8];
+
+	_Static_assert(sizeof(struct fw4_key) == 3 * 8, "fw4_key: 3 words");
+	_Static_assert(sizeof(struct fw6_key) == 6 * 8, "fw6_key: 6 words");
+	if (fam == 4) {
+		memcpy(w, key, sizeof(struct fw4_key));
+		return fw_pf_hash4(w);
+	}
+	memcpy(w, key, sizeof(struct fw6_key));
+	return fw_pf_hash6(w);
+}
+
+static __u32 pf_word(__u64 h, __u32 words)
+{
+	return (__u32)(h >> 32) & (words - 1);
+}
+
+/* Words for n keys: about 16 bits a key, a power of two (an empty set has
+ * a filter too: one word that lets nothing through). */
+static __u32 pf_size(size_t n)
+{
+	__u32 w = 1;
+
+	while (w < FW_PF_WORDS && (size_t)w * 64 < n * 16)
+		w <<= 1;
+	return w;
+}
+
+/* (Re)build s->pf with words words over every key of both families. */
+static int pf_build(struct fw_set *s, __u32 words)
+{
+	__u64 *pf = NULL;
+
+	if (words) {
+		pf = calloc(words, sizeof(*pf));
+		if (!pf)
+			return -ENOMEM;
+	}
+	for (int fam = 4; fam <= 6 && pf; fam += 2) {
+		const struct entries *e = fam == 4 ? &s->e4 : &s->e6;
+
+		for (size_t i = 0; i < e->n; i++) {
+			__u64 h = pf_hash(fam, (char *)e->keys + i * e->ksize);
+
+			pf[pf_word(h, words)] |= fw_pf_bits(h);
+		}
+	}
+	free(s->pf);
+	s->pf = pf;
+	s->pf_words = words;
+	return 0;
+}
+
+int fw_set_prefilter(struct fw_set *s, unsigned int words)
+{
+	if (words > FW_PF_WORDS || (words & (words - 1)))
+		return -EINVAL;
+	return pf_build(s, words);
+}
+
+/* Does the prefilter let key through? */
+static bool pf_maybe(const struct fw_set *s, int fam, const void *key)
+{
+	__u64 h, bits;
+
+	if (!s->pf_words)
+		return true;
+	h = pf_hash(fam, key);
+	bits = fw_pf_bits(h);
+	return (s->pf[pf_word(h, s->pf_words)] & bits) == bits;
+}
+
 void fw_set_free(struct fw_set *s)
 {
 	if (!s)
 		return;
+	free(s->pf);
 	free(s->ids);
 	entries_free(&s->e4);
 	entries_free(&s->e6);
@@ -822,6 +903,9 @@ int fw_set_compile(const struct fw_rule *rules, size_t n, struct fw_set **ret,
 		if (rc)
 			goto out;
 	}
+	rc = pf_build(s, pf_size(s->e4.n + s->e6.n));
+	if (rc)
+		goto out;
 	free(ord);
 	free(sh.v);
 	*ret = s;
@@ -840,6 +924,7 @@ void fw_set_info(const struct fw_set *s, struct fw_set_info *ret)
 	ret->entries6 = s->e6.n;
 	ret->tuples4 = s->ntup4;
 	ret->tuples6 = s->ntup6;
+	ret->prefilter_words = s->pf_words;
 }
 
 static bool prefix_ok(const __u32 *a, const __u32 *pfx, unsigned int plen)
@@ -906,6 +991,9 @@ int fw_set_classify(const struct fw_set *s, const struct fw_pkt_fields *p,
 			k.k4.tuple = i;
 		else
 			k.k6.tuple = i;
+		/* as the XDP program: a key the prefilter refuses is not probed */
+		if (!pf_maybe(s, p->family, &k))
+			continue;
 		idx = entries_find(e, &k, NULL);
 		if (idx < 0)
 			continue;
@@ -1012,6 +1100,35 @@ out:
 	return err;
 }
 
+/* Write s's fast path and prefilter, tagged tag, into fw_pf[gen]. */
+static int write_fast(const struct fw_maps *m, const struct fw_set *s,
+		      __u32 gen, __u32 tag)
+{
+	struct fw_pf_gen *g = calloc(1, sizeof(*g));
+	int err = 0;
+
+	if (!g)
+		return -ENOMEM;
+	g->tag = tag;
+	g->words = s->pf_words;
+	g->ntup4 = s->ntup4;
+	g->ntup6 = s->ntup6;
+	for (size_t i = 0; i < FW_PF_FAST && i < s->ntup4; i++) {
+		g->rank4[i] = s->tup4[i].min_rank;
+		g->mask4[i] = s->tup4[i].mask;
+	}
+	for (size_t i = 0; i < FW_PF_FAST && i < s->ntup6; i++) {
+		g->rank6[i] = s->tup6[i].min_rank;
+		g->mask6[i] = s->tup6[i].mask;
+	}
+	if (s->pf_words)
+		memcpy(g->bloom, s->pf, s->pf_words * sizeof(*s->pf));
+	if (bpf_map_update_elem(m->pf, &gen, g, BPF_ANY))
+		err = -errno;
+	free(g);
+	return err;
+}
+
 /* Create counters for new ids; keep those of ids that stay. */
 static int counters_add(const struct fw_maps *m, const struct fw_set *s)
 {
@@ -1080,6 +1197,7 @@ int fw_set_apply(const struct fw_maps *m, const struct fw_set *s, char *err,
 		.ntup6 = s->ntup6,
 		.nrules = s->nrules,
 	};
+	struct fw_gen_hdr cur_hdr = {};
 	__u32 zero = 0, cur = 0, next, chain_pos = 0;
 	__u32 nchain = s->ncands - s->e4.n - s->e6.n;
 	int rc, r4 = -1, r6 = -1, ch = -1;
@@ -1090,6 +1208,10 @@ int fw_set_apply(const struct fw_maps *m, const struct fw_set *s, char *err,
 			    strerror(errno));
 	cur &= 1;
 	next = !cur;
+	if (bpf_map_lookup_elem(m->gen, &cur, &cur_hdr))
+		return fail(err, errlen, -errno,
+			    "reading the active generation: %s",
+			    strerror(errno));
 
 	/* no packet may still be judged by generation next */
 	rc = fw_sync(m);
@@ -1133,6 +1255,12 @@ int fw_set_apply(const struct fw_maps *m, const struct fw_set *s, char *err,
 		rc = write_entries(s, 4, next, r4, ch, &chain_pos);
 	if (!rc)
 		rc = write_entries(s, 6, next, r6, ch, &chain_pos);
+	/* a new tag: fw_pf[next] is trusted only alongside this header
+	 * (pins of a loader without fw_pf: no fast path, no prefilter) */
+	if (!rc && m->pf >= 0) {
+		hdr.pf_tag = cur_hdr.pf_tag + 1 ? cur_hdr.pf_tag + 1 : 1;
+		rc = write_fast(m, s, next, hdr.pf_tag);
+	}
 	if (!rc && bpf_map_update_elem(m->gen, &next, &hdr, BPF_ANY))
 		rc = -errno;
 	if (!rc && (bpf_map_update_elem(m->rules4, &next, &r4, BPF_ANY) ||

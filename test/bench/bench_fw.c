@@ -133,6 +133,7 @@ static void gen_rule(struct fw_rule *r, __u32 i, int cat)
 
 #define GEN_V4ONLY   0x1
 #define GEN_NORANGES 0x2
+#define GEN_NOFILTER 0x4 /* applied without the prefilter (load_set) */
 
 /* Fill rules[0..n); *ret_mid is the index of the rule the match packet hits. */
 static void gen_rules(struct fw_rule *rules, size_t n, unsigned int flags,
@@ -384,6 +385,8 @@ static int load_set(const struct fw_maps *m, size_t n, unsigned int flags,
 			strerror(-r));
 		goto out;
 	}
+	if (flags & GEN_NOFILTER)
+		fw_set_prefilter(set, 0);
 	fw_set_info(set, &res->info);
 	t0 = now_ns();
 	r = fw_set_apply(m, set, err, sizeof(err));
@@ -402,13 +405,15 @@ out:
 	return r;
 }
 
-#define NSETS 5
+#define NSETS 6
 
 static int bench_rules(const struct fw_maps *m, int fw_fd, int pass_fd,
 		       const __u8 *nomatch_pkt)
 {
-	static const size_t sizes[NSETS] = {10, 1000, 10000, 100000, 100000};
-	static const unsigned int flags[NSETS] = {0, 0, 0, 0, GEN_NORANGES};
+	static const size_t sizes[NSETS] = {10,	    1000,   10000,
+					    100000, 100000, 10000};
+	static const unsigned int flags[NSETS] = {
+		0, 0, 0, 0, GEN_NORANGES, GEN_NOFILTER};
 	struct set_result res[NSETS];
 	__u8 match_pkt[FRAME_LEN];
 	double base, b0, b1;
@@ -443,24 +448,30 @@ static int bench_rules(const struct fw_maps *m, int fw_fd, int pass_fd,
 		res[i].match_ns -= base;
 		res[i].nomatch_ns -= base;
 		printf("# %zu rules%s: sentinel_pass baseline %.1f ns (subtracted)\n",
-		       sizes[i], flags[i] & GEN_NORANGES ? " (no ranges)" : "",
+		       sizes[i],
+		       flags[i] & GEN_NORANGES	 ? " (no ranges)"
+		       : flags[i] & GEN_NOFILTER ? " (no prefilter)"
+						 : "",
 		       base);
 	}
 
 	printf("\n== Rule set: ns/packet net of the sentinel_pass baseline "
 	       "(BPF_PROG_TEST_RUN, median of %d x %u runs) ==\n",
 	       RUNS, REPEAT);
-	printf("%-15s %8s %8s %6s %6s %8s %10s %7s %7s %10s %8s\n", "rules",
-	       "entries4", "entries6", "tup4", "tup6", "match_ns", "nomatch_ns",
-	       "match_x", "nomat_x", "compile_ms", "apply_ms");
+	printf("%-15s %8s %8s %6s %6s %7s %8s %10s %7s %7s %10s %8s\n", "rules",
+	       "entries4", "entries6", "tup4", "tup6", "pf_kib", "match_ns",
+	       "nomatch_ns", "match_x", "nomat_x", "compile_ms", "apply_ms");
 	for (i = 0; i < NSETS; i++) {
 		char name[32];
 
 		snprintf(name, sizeof(name), "%zu%s", res[i].rules,
-			 flags[i] & GEN_NORANGES ? " no-ranges" : "");
-		printf("%-15s %8zu %8zu %6zu %6zu %8.1f %10.1f %7.2f %7.2f %10.1f %8.1f\n",
+			 flags[i] & GEN_NORANGES   ? " no-ranges"
+			 : flags[i] & GEN_NOFILTER ? " no-filter"
+						   : "");
+		printf("%-15s %8zu %8zu %6zu %6zu %7.1f %8.1f %10.1f %7.2f %7.2f %10.1f %8.1f\n",
 		       name, res[i].info.entries4, res[i].info.entries6,
 		       res[i].info.tuples4, res[i].info.tuples6,
+		       res[i].info.prefilter_words * 8 / 1024.0,
 		       res[i].match_ns, res[i].nomatch_ns,
 		       res[i].match_ns / res[0].match_ns,
 		       res[i].nomatch_ns / res[0].nomatch_ns, res[i].compile_ms,
@@ -468,7 +479,9 @@ static int bench_rules(const struct fw_maps *m, int fw_fd, int pass_fd,
 	}
 	printf("(match_x, nomat_x: ratio vs 10 rules; the match packet hits "
 	       "rule n/2, an allow rule; no-ranges: the 5%% range rules "
-	       "replaced by exact-port ones)\n");
+	       "replaced by exact-port ones; no-filter: applied without the "
+	       "prefilter, so every tuple is probed and the fast path is off; "
+	       "pf_kib: prefilter size)\n");
 	printf("1k -> 100k rules: match x%.2f, nomatch x%.2f "
 	       "(per-packet cost follows the tuple count, not the rule count)\n",
 	       res[3].match_ns / res[1].match_ns,

@@ -363,6 +363,7 @@ assert_match "saying why" "not a loopback address and auth is disabled" "$out"
 # ---- metrics ----
 m=$(as_viewer GET /metrics)
 assert_match "metrics: packets by verdict" 'sentinel_packets_total\{verdict="drop"\} [1-9]' "$m"
+assert_match "metrics: packets by interface and verdict" "sentinel_interface_packets_total\\{interface=\"$VETHB\",verdict=\"drop\"\\} [1-9]" "$m"
 assert_match "metrics: per-rule hits" 'sentinel_rule_hits_total\{rule="cfg-deny-7002"\} [1-9]' "$m"
 assert_match "metrics: dp connection" 'sentinel_dataplane_connected 1' "$m"
 assert_match "metrics: the dp restart seen on the event stream (new instance id)" 'sentinel_dataplane_restarts_total 1' "$m"

@@ -82,6 +82,16 @@ c=$(dpctl counters 10 11)
 assert_ge "rule 10 counted its packets" 1 "$(jget "$c" 'd["rules"]["10"]["packets"]')"
 assert_ge "global drop counter moved" 1 "$(jget "$c" 'd["global"]["drop"]["packets"]')"
 assert_ge "event pipeline counted what it sent" 3 "$(jget "$c" 'd["events"]["sent"]')"
+ifdrop() { jget "$(dpctl counters)" 'sum(i["drop"]["packets"] for i in d["interfaces"] if i["interface"]=="'"$VETHB"'")'; }
+d0=$(ifdrop)
+sent=$(in_a python3 "$PROBE" udpflood "$IP4B" 7005 7005 1 300)
+assert_eq "per-interface counters: $VETHB's drops grew by exactly the datagrams sent to a denied port" \
+	"$sent" "$(($(ifdrop) - d0))"
+c=$(dpctl counters)
+assert_eq "the global drop counter is the sum over interfaces" "$(jget "$c" 'd["global"]["drop"]["packets"]')" \
+	"$(jget "$c" 'sum(i["drop"]["packets"] for i in d["interfaces"])')"
+assert_eq "every counted interface is named and has its ifindex" "True" \
+	"$(jget "$c" 'all(i["ifindex"] > 0 and i["interface"] for i in d["interfaces"])')"
 
 # ---- interfaces come and go; names in rules are re-resolved ----
 ip -n "$NSB" link add sfxlater0 type veth peer name sfxskip0
