@@ -601,8 +601,8 @@ fail:
 
 /*
  * Every per-rule counter, summed over CPUs, with BPF_MAP_LOOKUP_BATCH: out
- * gets at most max; -ENOSPC if the map holds more (the caller walks it
- * instead), -errno if batches are unsupported.
+ * gets at most max; -ENOSPC if the map holds more, -errno if batches are
+ * unsupported.
  */
 static int rule_counters_batch(struct dp *dp, struct sentinel_RuleCounter *out,
 			       size_t max, size_t *ret_n)
@@ -700,66 +700,94 @@ static uint32_t if_counters(struct dp *dp, struct fb_builder *b)
 	return vec;
 }
 
-static int exec_counters(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
+/* The counters of the rules ids[0..n) (zero for an unknown id). */
+static int named_rule_counters(struct dp *dp, const uint32_t *ids, size_t n,
+			       struct sentinel_RuleCounter **ret, size_t *ret_n)
 {
-	struct fw_counter st[FW_ST__MAX];
-	struct sentinel_RuleCounter *rc_out;
-	uint32_t refs[FW_ST__MAX], gvec, rvec, evs, ivec, res;
-	struct dp_ev_stats es = {};
-	size_t n = 0, cap;
+	struct sentinel_RuleCounter *out = calloc(n ? n : 1, sizeof(*out));
+
+	if (!out)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct fw_counter v = {};
+
+		fw_rule_counter(&dp->maps, ids[i], &v);
+		out[i] = (struct sentinel_RuleCounter){.rule_id = ids[i],
+						       .packets = v.packets,
+						       .bytes = v.bytes};
+	}
+	*ret = out;
+	*ret_n = n;
+	return 0;
+}
+
+/*
+ * Every rule's counters: in batches (a few syscalls, not two per rule) into
+ * room for the set's rules (counters of rules gone are deleted with them),
+ * or for all the map can hold when it has more (an adopted set); a walk
+ * where batches are unsupported.
+ */
+static int all_rule_counters(struct dp *dp, struct sentinel_RuleCounter **ret,
+			     size_t *ret_n)
+{
+	size_t cap = dp->nrules + 64, n = 0;
+	struct sentinel_RuleCounter *out = calloc(cap, sizeof(*out)), *big;
 	__u32 key, *prev = NULL;
 	int rc;
 
-	rc = fw_stats_read(&dp->maps, st);
-	if (rc)
-		return reply_err(b, c->id, sentinel_Code_Failed, "",
-				 "counters: %s", strerror(-rc));
-	/* every rule: as many as the kernel set holds (counters of rules
-	 * gone are deleted with them) */
-	cap = c->nrule_ids ? c->nrule_ids : dp->nrules + 64;
-	rc_out = calloc(cap, sizeof(*rc_out));
-	if (!rc_out)
-		return reply_err(b, c->id, sentinel_Code_Failed, "", "%s",
-				 "out of memory");
-	rc = c->nrule_ids ? -EINVAL : rule_counters_batch(dp, rc_out, cap, &n);
+	if (!out)
+		return -ENOMEM;
+	rc = rule_counters_batch(dp, out, cap, &n);
 	if (rc == -ENOSPC) {
-		/* more counters than rules known (an adopted set): room for
-		 * every one the map can hold */
-		struct sentinel_RuleCounter *big;
-
 		cap = FW_MAX_RULES;
-		big = realloc(rc_out, cap * sizeof(*rc_out));
+		big = realloc(out, cap * sizeof(*out));
 		if (!big) {
-			free(rc_out);
-			return reply_err(b, c->id, sentinel_Code_Failed, "",
-					 "%s", "out of memory");
+			free(out);
+			return -ENOMEM;
 		}
-		rc_out = big;
-		rc = rule_counters_batch(dp, rc_out, cap, &n);
+		out = big;
+		rc = rule_counters_batch(dp, out, cap, &n);
 	}
-	/* rc 0: read in batches, a few syscalls and not two per rule */
-	if (rc && c->nrule_ids) {
-		for (size_t i = 0; i < c->nrule_ids; i++) {
-			struct fw_counter v = {};
-
-			fw_rule_counter(&dp->maps, c->rule_ids[i], &v);
-			rc_out[n].rule_id = c->rule_ids[i];
-			rc_out[n].packets = v.packets;
-			rc_out[n++].bytes = v.bytes;
-		}
-	} else if (rc) {
+	if (rc) {
 		n = 0;
 		while (n < cap &&
 		       bpf_map_get_next_key(dp->maps.rcnt, prev, &key) == 0) {
 			struct fw_counter v = {};
 
 			fw_rule_counter(&dp->maps, key, &v);
-			rc_out[n].rule_id = key;
-			rc_out[n].packets = v.packets;
-			rc_out[n++].bytes = v.bytes;
+			out[n++] = (struct sentinel_RuleCounter){
+				.rule_id = key,
+				.packets = v.packets,
+				.bytes = v.bytes};
 			prev = &key;
 		}
 	}
+	*ret = out;
+	*ret_n = n;
+	return 0;
+}
+
+static int exec_counters(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
+{
+	struct fw_counter st[FW_ST__MAX];
+	struct sentinel_RuleCounter *rc_out;
+	uint32_t refs[FW_ST__MAX], gvec, rvec, evs, ivec, res;
+	struct dp_ev_stats es = {};
+	size_t n = 0;
+	int rc;
+
+	rc = fw_stats_read(&dp->maps, st);
+	if (rc)
+		return reply_err(b, c->id, sentinel_Code_Failed, "",
+				 "counters: %s", strerror(-rc));
+	if (c->nrule_ids)
+		rc = named_rule_counters(dp, c->rule_ids, c->nrule_ids, &rc_out,
+					 &n);
+	else
+		rc = all_rule_counters(dp, &rc_out, &n);
+	if (rc)
+		return reply_err(b, c->id, sentinel_Code_Failed, "", "%s",
+				 "out of memory");
 	rvec = fb_create_vector(b, rc_out, n, sizeof(*rc_out), 8);
 	free(rc_out);
 	for (unsigned int i = 0; i < FW_ST__MAX; i++) {
