@@ -9,7 +9,13 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* Active rule-set generation (index 0): flipping it is the atomic swap. */
+/*
+ * The activation counter (index 0): its low bit names the active
+ * generation, and the loader adds one to switch.  A frame reads it before
+ * and after classifying: the loader rewrites a generation in place only
+ * after switching away from it, so an unchanged counter proves the frame
+ * read a whole, unchanging set (see gen_stable).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -196,26 +202,6 @@ struct {
 	__uint(max_entries, FW_EVENTS_SIZE);
 } fw_events SEC(".maps");
 
-/*
- * Updating a map-in-map from user space waits for an RCU grace period:
- * the loader uses that to know no packet still reads the inactive generation.
- */
-struct fw_sync_inner {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} fw_synci SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__array(values, struct fw_sync_inner);
-} fw_sync SEC(".maps") = {
-	.values = {&fw_synci},
-};
-
 static __always_inline void stat_add(__u32 idx, __u32 len)
 {
 	struct fw_counter *c = bpf_map_lookup_elem(&fw_stats, &idx);
@@ -235,6 +221,17 @@ static __always_inline void rule_count(__u32 id, __u32 len)
 		rc->packets++;
 		rc->bytes += len;
 	}
+}
+
+/*
+ * Did the activation counter stay at a1 while a frame was classified with
+ * generation a1 & 1?  The loader writes into a generation only after its
+ * switch away from it (the counter moved), and x86 keeps loads in order,
+ * so an unchanged counter means nothing the frame read was being rewritten.
+ */
+static __always_inline int gen_stable(const __u32 *active, __u32 a1)
+{
+	return *(const volatile __u32 *)active == a1;
 }
 
 /* De Bruijn table: index of a single set bit without branches. */
@@ -976,27 +973,28 @@ __noinline int fast_pre(struct xdp_md *ctx, __u32 pol, __u32 dry, int have,
 
 /*
  * The fast path's rules from tuple from on, the first whose key the
- * prefilter let through: probe, walk the chains, judge.  fw_pf[gen] needs
- * no second check: a generation is not rewritten while a frame that read it
- * runs (see fw_set_apply).  Returns the XDP verdict, or -1 for the full path
- * (a reject rule that must answer).
+ * prefilter let through: probe, walk the chains, judge, if the activation
+ * counter still reads a1.  Returns the XDP verdict, or -1 for the full path
+ * (a reject rule that must answer; a generation rewritten meanwhile).
  */
-__noinline int fast_rules(struct xdp_md *ctx, __u32 from, __u32 gen, __u32 pol,
+__noinline int fast_rules(struct xdp_md *ctx, __u32 from, __u32 a1, __u32 pol,
 			  __u32 dry)
 {
+	__u32 zero = 0, gen = a1 & 1;
 	struct fast_scratch *x;
 	struct fast_frame f;
 	struct fw_pf_gen *g;
 	__u64 k[KEY4_WORDS];
+	__u32 *active;
 	void *rules;
 
-	gen &= 1;
 	if (!ctx || fast_parse(ctx, &f))
 		return -1;
+	active = bpf_map_lookup_elem(&fw_active, &zero);
 	g = bpf_map_lookup_elem(&fw_pf, &gen);
 	rules = bpf_map_lookup_elem(&fw_rules4, &gen);
 	x = fast_fill(&f, gen);
-	if (!g || !rules || !x)
+	if (!active || !g || !rules || !x)
 		return -1;
 	for (__u32 i = from; i < FW_PF_FAST && i < g->ntup4; i++) {
 		const __u64 *m = (const __u64 *)&g->mask4[i];
@@ -1014,6 +1012,8 @@ __noinline int fast_rules(struct xdp_md *ctx, __u32 from, __u32 gen, __u32 pol,
 		if (v)
 			chain_walk(&x->c, &x->p, v, 1);
 	}
+	if (!gen_stable(active, a1))
+		return -1; /* rewritten meanwhile: the full path retries */
 	if (x->c.best_rank == NO_MATCH)
 		return judge_default(f.ifindex, pol, dry, f.len);
 	return judge_rule(&x->p, &x->c, f.ifindex, dry);
@@ -1035,7 +1035,7 @@ __noinline int fast_rules(struct xdp_md *ctx, __u32 from, __u32 gen, __u32 pol,
 static __always_inline int fast_v4(struct xdp_md *ctx,
 				   const struct fw_settings *s)
 {
-	__u32 zero = 0, gen, ntup, pol, dry, i;
+	__u32 zero = 0, a1, gen, ntup, pol, dry, i;
 	struct fw_gen_hdr *gh;
 	struct fast_frame f;
 	struct bs_plens *pl;
@@ -1050,7 +1050,8 @@ static __always_inline int fast_v4(struct xdp_md *ctx,
 	active = bpf_map_lookup_elem(&fw_active, &zero);
 	if (!pl || !active)
 		return -1;
-	gen = *active & 1;
+	a1 = *(volatile __u32 *)active;
+	gen = a1 & 1;
 	gh = bpf_map_lookup_elem(&fw_gen, &gen);
 	g = bpf_map_lookup_elem(&fw_pf, &gen);
 	if (!gh || !g || !gh->pf_tag || g->tag != gh->pf_tag || !g->words)
@@ -1093,8 +1094,10 @@ static __always_inline int fast_v4(struct xdp_md *ctx,
 		k[1] = k1 & m[1];
 		k[2] = k2 & m[2];
 		if (pf_maybe(g, fw_pf_hash4(k)))
-			return fast_rules(ctx, i, gen, pol, dry);
+			return fast_rules(ctx, i, a1, pol, dry);
 	}
+	if (!gen_stable(active, a1))
+		return -1;
 	return judge_default(f.ifindex, pol, dry, f.len);
 }
 
@@ -1105,7 +1108,7 @@ static __always_inline int fast_v4(struct xdp_md *ctx,
 __noinline int full_path(struct xdp_md *ctx)
 {
 	void *data, *data_end;
-	__u32 ifindex, zero = 0, gen;
+	__u32 ifindex, zero = 0, a1, gen;
 	struct fw_if_settings *ifs;
 	struct fw_settings *s;
 	struct cls c;
@@ -1160,21 +1163,32 @@ __noinline int full_path(struct xdp_md *ctx)
 	active = bpf_map_lookup_elem(&fw_active, &zero);
 	if (!active)
 		return verdict(ifindex, pol, p.len);
-	gen = *active & 1;
-	gh = bpf_map_lookup_elem(&fw_gen, &gen);
-	if (!gh)
-		return verdict(ifindex, pol, p.len);
-	c.ifindex = ifindex;
-	c.gen = gen;
-	c.best_rank = NO_MATCH;
-	c.rule_id = 0;
-	c.action = 0;
-	c.flags = 0;
-	c.pad = 0;
-	c.ntup = p.family == 4 ? gh->ntup4 : gh->ntup6;
-	g = bpf_map_lookup_elem(&fw_pf, &gen);
-	c.pf_ok = g && gh->pf_tag && g->tag == gh->pf_tag;
-	classify(&p, &c);
+	/* a generation rewritten while the frame read it (two switches
+	 * during one classification) is read again from the new one; three
+	 * in a row cannot happen at the loader's pace, and would be judged
+	 * by the default policy rather than by a half-written set */
+	for (int try = 0;; try++) {
+		a1 = *(volatile __u32 *)active;
+		gen = a1 & 1;
+		gh = bpf_map_lookup_elem(&fw_gen, &gen);
+		if (!gh)
+			return verdict(ifindex, pol, p.len);
+		c.ifindex = ifindex;
+		c.gen = gen;
+		c.best_rank = NO_MATCH;
+		c.rule_id = 0;
+		c.action = 0;
+		c.flags = 0;
+		c.pad = 0;
+		c.ntup = p.family == 4 ? gh->ntup4 : gh->ntup6;
+		g = bpf_map_lookup_elem(&fw_pf, &gen);
+		c.pf_ok = g && gh->pf_tag && g->tag == gh->pf_tag;
+		classify(&p, &c);
+		if (gen_stable(active, a1))
+			break;
+		if (try == 2)
+			return judge_default(ifindex, pol, dry, p.len);
+	}
 	if (c.best_rank == NO_MATCH)
 		return judge_default(ifindex, pol, dry, p.len);
 	ret = judge_rule(&p, &c, ifindex, dry);

@@ -41,43 +41,41 @@ static int bad(struct dp_err *err, const char *field, const char *what)
 }
 
 /* A prefix as sent → fw_cidr: family 0 (any, /0), 4 (/0-32) or 6 (/0-128).
- * Host bits must be zero: a typo in a prefix is better refused than widened. */
-static int cidr_from(const struct sentinel_Cidr *in, struct fw_cidr *out,
-		     const char *field, struct dp_err *err)
+ * Host bits must be zero: a typo in a prefix is better refused than widened.
+ * Returns NULL, or what is wrong (the caller names the field: only then, as
+ * a request may hold a million prefixes). */
+static const char *cidr_parse(const struct sentinel_Cidr *in,
+			      struct fw_cidr *out)
 {
 	__u32 mask[4];
 	unsigned int words;
 
 	memset(out, 0, sizeof(*out));
 	if (!in)
-		return 0; /* absent: any */
+		return NULL; /* absent: any */
 	switch (in->family) {
 	case 0:
 		if (in->plen)
-			return bad(err, field,
-				   "family 0 (any) with a prefix length");
+			return "family 0 (any) with a prefix length";
 		for (size_t i = 0; i < sizeof(in->addr); i++)
 			if (in->addr[i])
-				return bad(err, field,
-					   "family 0 (any) with an address");
-		return 0;
+				return "family 0 (any) with an address";
+		return NULL;
 	case 4:
 		if (in->plen > 32)
-			return bad(err, field, "IPv4 prefix length over 32");
+			return "IPv4 prefix length over 32";
 		for (size_t i = 4; i < sizeof(in->addr); i++)
 			if (in->addr[i])
-				return bad(
-					err, field,
-					"IPv4 address with bytes after the fourth");
+				return "IPv4 address with bytes after the fourth";
 		words = 1;
 		break;
 	case 6:
 		if (in->plen > 128)
-			return bad(err, field, "IPv6 prefix length over 128");
+			return "IPv6 prefix length over 128";
 		words = 4;
 		break;
 	default:
-		return bad(err, field, "family is not 0, 4 or 6");
+		return "family is not 0, 4 or 6";
 	}
 	out->family = in->family;
 	out->plen = in->plen;
@@ -85,33 +83,56 @@ static int cidr_from(const struct sentinel_Cidr *in, struct fw_cidr *out,
 	fw_prefix_mask(mask, in->plen);
 	for (unsigned int i = 0; i < words; i++)
 		if (out->addr[i] & ~mask[i])
-			return bad(
-				err, field,
-				"address has bits set past the prefix length");
-	return 0;
+			return "address has bits set past the prefix length";
+	return NULL;
 }
 
-/* Interface names: what the kernel accepts (dev_valid_name). */
-static int ifname_from(const char *s, size_t len, char *out, const char *field,
-		       struct dp_err *err)
+static int cidr_from(const struct sentinel_Cidr *in, struct fw_cidr *out,
+		     const char *field, struct dp_err *err)
+{
+	const char *why = cidr_parse(in, out);
+
+	return why ? bad(err, field, why) : 0;
+}
+
+/* Interface names: what the kernel accepts (dev_valid_name).  Returns NULL
+ * or what is wrong. */
+static const char *ifname_parse(const char *s, size_t len, char *out)
 {
 	out[0] = '\0';
 	if (!s)
-		return 0;
+		return NULL;
 	if (len == 0)
-		return bad(err, field, "empty interface name");
+		return "empty interface name";
 	if (len >= IF_NAMESIZE)
-		return bad(err, field, "interface name longer than 15 bytes");
+		return "interface name longer than 15 bytes";
 	if (!strcmp(s, ".") || !strcmp(s, ".."))
-		return bad(err, field, "not an interface name");
+		return "not an interface name";
 	for (size_t i = 0; i < len; i++)
 		if (s[i] == '/' || s[i] == ':' || (unsigned char)s[i] <= ' ' ||
 		    s[i] == 0x7f)
-			return bad(
-				err, field,
-				"interface name with '/', ':', space or control byte");
+			return "interface name with '/', ':', space or control byte";
 	memcpy(out, s, len + 1);
-	return 0;
+	return NULL;
+}
+
+static int ifname_from(const char *s, size_t len, char *out, const char *field,
+		       struct dp_err *err)
+{
+	const char *why = ifname_parse(s, len, out);
+
+	return why ? bad(err, field, why) : 0;
+}
+
+/* bad() for the field prefix[i].name: formatted only when refused. */
+static int bad_at(struct dp_err *err, const char *prefix, size_t i,
+		  const char *name, const char *what)
+{
+	char f[64];
+
+	snprintf(f, sizeof(f), "%s[%zu]%s%s", prefix, i, name[0] ? "." : "",
+		 name);
+	return bad(err, f, what);
 }
 
 static void *alloc_array(size_t n, size_t size, struct dp_err *err, int *rc)
@@ -134,27 +155,22 @@ static int decode_rule(const struct sentinel_Rule *t, size_t i,
 		       struct dp_rule *out, struct dp_err *err)
 {
 	struct fw_rule *r = &out->r;
-	char f[64];
-	int rc;
+	const char *why;
 
 	fw_rule_init(r);
 	r->id = sentinel_Rule_id(t);
 	r->priority = sentinel_Rule_priority(t);
 	r->action = sentinel_Rule_action(t);
-	if (!sentinel_Action_is_known(r->action)) {
-		snprintf(f, sizeof(f), "rules[%zu].action", i);
-		return bad(err, f, "unknown action");
-	}
+	if (!sentinel_Action_is_known(r->action))
+		return bad_at(err, "rules", i, "action", "unknown action");
 	r->dry_run = sentinel_Rule_dry_run(t);
 	r->proto = sentinel_Rule_proto(t);
-	snprintf(f, sizeof(f), "rules[%zu].src", i);
-	rc = cidr_from(sentinel_Rule_src(t), &r->src, f, err);
-	if (rc)
-		return rc;
-	snprintf(f, sizeof(f), "rules[%zu].dst", i);
-	rc = cidr_from(sentinel_Rule_dst(t), &r->dst, f, err);
-	if (rc)
-		return rc;
+	why = cidr_parse(sentinel_Rule_src(t), &r->src);
+	if (why)
+		return bad_at(err, "rules", i, "src", why);
+	why = cidr_parse(sentinel_Rule_dst(t), &r->dst);
+	if (why)
+		return bad_at(err, "rules", i, "dst", why);
 	r->sport.lo = sentinel_Rule_sport_lo(t);
 	r->sport.hi = sentinel_Rule_sport_hi(t);
 	r->dport.lo = sentinel_Rule_dport_lo(t);
@@ -164,11 +180,10 @@ static int decode_rule(const struct sentinel_Rule *t, size_t i,
 	r->tcp_value = sentinel_Rule_tcp_flags_value(t);
 	r->icmp_type = sentinel_Rule_icmp_type(t);
 	r->icmp_code = sentinel_Rule_icmp_code(t);
-	snprintf(f, sizeof(f), "rules[%zu].interface", i);
-	rc = ifname_from(sentinel_Rule_interface(t),
-			 sentinel_Rule_interface_len(t), out->ifname, f, err);
-	if (rc)
-		return rc;
+	why = ifname_parse(sentinel_Rule_interface(t),
+			   sentinel_Rule_interface_len(t), out->ifname);
+	if (why)
+		return bad_at(err, "rules", i, "interface", why);
 	/* interfaces are resolved when the set is applied; fw_set_compile
 	 * checks everything else (ranges, ids, combinations) by rule id */
 	return 0;
@@ -212,7 +227,6 @@ static int decode_block_add(const struct sentinel_BlockAdd *t, struct dp_cmd *c,
 {
 	const struct sentinel_BlockEntry *e = sentinel_BlockAdd_entries(t);
 	size_t n = sentinel_BlockAdd_entries_len(t);
-	char f[64];
 	int rc;
 
 	if (n == 0)
@@ -224,18 +238,15 @@ static int decode_block_add(const struct sentinel_BlockAdd *t, struct dp_cmd *c,
 		return rc;
 	for (size_t i = 0; i < n; i++) {
 		struct bs_entry *b = &c->blocks[i];
+		const char *why = cidr_parse(&e[i].cidr, &b->cidr);
 
-		snprintf(f, sizeof(f), "entries[%zu].cidr", i);
-		rc = cidr_from(&e[i].cidr, &b->cidr, f, err);
-		if (rc)
-			return rc;
-		if (b->cidr.family == 0)
-			return bad(err, f,
-				   "a block-set entry needs family 4 or 6");
-		if (e[i].ttl_ms > DP_MAX_TTL_MS) {
-			snprintf(f, sizeof(f), "entries[%zu].ttl_ms", i);
-			return bad(err, f, "over one year");
-		}
+		if (!why && b->cidr.family == 0)
+			why = "a block-set entry needs family 4 or 6";
+		if (why)
+			return bad_at(err, "entries", i, "cidr", why);
+		if (e[i].ttl_ms > DP_MAX_TTL_MS)
+			return bad_at(err, "entries", i, "ttl_ms",
+				      "over one year");
 		b->ttl_ns = e[i].ttl_ms * 1000000ull;
 		b->source = e[i].source;
 		b->flags = e[i].dry_run ? FW_RF_DRYRUN : 0;
@@ -249,7 +260,6 @@ static int decode_block_remove(const struct sentinel_BlockRemove *t,
 {
 	const struct sentinel_Cidr *e = sentinel_BlockRemove_cidrs(t);
 	size_t n = sentinel_BlockRemove_cidrs_len(t);
-	char f[64];
 	int rc;
 
 	if (n == 0)
@@ -260,13 +270,12 @@ static int decode_block_remove(const struct sentinel_BlockRemove *t,
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
-		snprintf(f, sizeof(f), "cidrs[%zu]", i);
-		rc = cidr_from(&e[i], &c->cidrs[i], f, err);
-		if (rc)
-			return rc;
-		if (c->cidrs[i].family == 0)
-			return bad(err, f,
-				   "a block-set entry needs family 4 or 6");
+		const char *why = cidr_parse(&e[i], &c->cidrs[i]);
+
+		if (!why && c->cidrs[i].family == 0)
+			why = "a block-set entry needs family 4 or 6";
+		if (why)
+			return bad_at(err, "cidrs", i, "", why);
 	}
 	c->ncidrs = n;
 	return 0;

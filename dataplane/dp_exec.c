@@ -88,15 +88,26 @@ static uint32_t active_generation(const struct dp *dp)
 {
 	__u32 zero = 0, gen = 0;
 
+	/* the activation counter's low bit */
 	bpf_map_lookup_elem(dp->maps.active, &zero, &gen);
-	return gen;
+	return gen & 1;
 }
 
-/* Compile and apply; err gets the reason.  Nothing changes on failure. */
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* Compile and apply; err gets the reason, ms (optional) the milliseconds
+ * each took.  Nothing changes on failure. */
 static int rules_apply(struct dp *dp, const struct fw_rule *r, size_t n,
 		       struct fw_set_info *info, int *code, char *err,
-		       size_t errlen)
+		       size_t errlen, double ms[2])
 {
+	uint64_t t0 = mono_ns(), t1;
 	struct fw_set *set;
 	int rc;
 
@@ -106,12 +117,17 @@ static int rules_apply(struct dp *dp, const struct fw_rule *r, size_t n,
 				     : sentinel_Code_Invalid;
 		return rc;
 	}
+	t1 = mono_ns();
 	rc = fw_set_apply(&dp->maps, set, err, errlen);
 	if (rc)
 		*code = sentinel_Code_Failed;
 	else if (info)
 		fw_set_info(set, info);
 	fw_set_free(set);
+	if (ms) {
+		ms[0] = (t1 - t0) / 1e6;
+		ms[1] = (mono_ns() - t1) / 1e6;
+	}
 	return rc;
 }
 
@@ -161,6 +177,7 @@ static int exec_replace(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
 	struct fw_set_info info;
 	char err[FW_ERR_LEN];
 	struct fw_rule *r;
+	double ms[2];
 	size_t nu;
 	int rc, code;
 
@@ -168,7 +185,7 @@ static int exec_replace(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
 	if (rc)
 		return reply_err(b, c->id, sentinel_Code_Failed, "", "%s",
 				 "out of memory");
-	rc = rules_apply(dp, r, c->nrules, &info, &code, err, sizeof(err));
+	rc = rules_apply(dp, r, c->nrules, &info, &code, err, sizeof(err), ms);
 	if (rc) {
 		free(r);
 		log_msg(LOG_WARNING, "rule set of %zu rules refused: %s",
@@ -179,9 +196,10 @@ static int exec_replace(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
 	rules_keep(dp, c, r);
 	free(r);
 	log_msg(LOG_INFO,
-		"rule set applied: %zu rules, %zu+%zu entries, %zu+%zu tuples",
+		"rule set applied: %zu rules, %zu+%zu entries, %zu+%zu tuples; "
+		"compiled in %.2f ms, written in %.2f ms",
 		info.rules, info.entries4, info.entries6, info.tuples4,
-		info.tuples6);
+		info.tuples6, ms[0], ms[1]);
 
 	return reply_rules(dp, b, c->id, &info, unres, nu);
 }
@@ -492,6 +510,7 @@ static int exec_apply(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
 	const char *what = "";
 	size_t nu, nold_if;
 	struct fw_rule *r;
+	uint64_t t0 = mono_ns(), t1, t2;
 	int rc, stage = 0;
 
 	old_m = malloc(sizeof(*old_m));
@@ -512,6 +531,7 @@ static int exec_apply(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
 				 "rules", "%s", err);
 	}
 	fw_set_info(set, &info);
+	t1 = mono_ns();
 	rc = fw_settings_get(&dp->maps, &old_s);
 	if (rc) {
 		what = "settings";
@@ -549,6 +569,7 @@ static int exec_apply(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
 		what = "settings";
 		goto fail;
 	}
+	t2 = mono_ns();
 	fw_set_free(set);
 	free(old_m);
 	ifpol_compact(dp);
@@ -556,10 +577,12 @@ static int exec_apply(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
 	free(r);
 	log_msg(LOG_INFO,
 		"state applied: %zu rules (%zu+%zu entries, %zu+%zu tuples), "
-		"default %s%s, %zu anti-lockout, %zu interfaces",
+		"default %s%s, %zu anti-lockout, %zu interfaces; "
+		"compiled in %.2f ms, written in %.2f ms",
 		info.rules, info.entries4, info.entries6, info.tuples4,
 		info.tuples6, c->policy ? "drop" : "pass",
-		c->enabled ? ", dry-run" : "", c->nmgmt, dp->nifpol);
+		c->enabled ? ", dry-run" : "", c->nmgmt, dp->nifpol,
+		(t1 - t0) / 1e6, (t2 - t1) / 1e6);
 	return reply_rules(dp, b, c->id, &info, unres, nu);
 
 fail:
@@ -577,7 +600,7 @@ fail:
 			if (!resolve_rules(dp->rules, dp->nrules, &o, NULL,
 					   NULL)) {
 				if (rules_apply(dp, o, dp->nrules, NULL, &code,
-						e2, sizeof(e2)))
+						e2, sizeof(e2), NULL))
 					log_msg(LOG_ERR,
 						"putting the rule set back: %s",
 						e2);
@@ -821,14 +844,6 @@ static int exec_counters(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
 	return reply_ok(b, c->id, sentinel_Result_CountersResult, res, NULL);
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static int exec_status(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
 {
 	struct bpf_prog_info pinfo = {};
@@ -843,6 +858,7 @@ static int exec_status(struct dp *dp, struct dp_cmd *c, struct fb_builder *b)
 	bpf_obj_get_info_by_fd(dp->maps.prog, &pinfo, &plen);
 	fw_settings_get(&dp->maps, &s);
 	bpf_map_lookup_elem(dp->maps.active, &zero, &gen);
+	gen &= 1; /* the activation counter's low bit */
 	bpf_map_lookup_elem(dp->maps.gen, &gen, &gh);
 	/* counting walks every block-set entry (a million takes ~0.5 s) and
 	 * sentinel-cp asks for status every second: count every 10 s at most */
@@ -958,7 +974,7 @@ void dp_links_changed(void *ctx)
 		differ = r[i].ifindex != dp->rules[i].r.ifindex;
 	if (differ) {
 		rc = rules_apply(dp, r, dp->nrules, NULL, &code, err,
-				 sizeof(err));
+				 sizeof(err), NULL);
 		if (rc) {
 			log_msg(LOG_ERR, "rule set re-resolution failed: %s",
 				err);

@@ -808,6 +808,7 @@ int main(int argc, char **argv)
 		unlink(path);
 	ifmgr_free(dp.im);
 	free(dp.rules);
+	fw_maps_cache_free(&dp.maps);
 	fw_unload(dp.skel);
 	close(lock);
 	return rc ? 1 : 0;
@@ -816,6 +817,7 @@ fail:
 	nng_close(evs);
 	nng_close(ctl);
 	ifmgr_free(dp.im);
+	fw_maps_cache_free(&dp.maps);
 	fw_unload(dp.skel);
 	close(lock);
 	return 1;

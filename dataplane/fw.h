@@ -4,6 +4,7 @@
 #define SENTINEL_DP_FW_H
 
 #include <linux/types.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,12 +52,37 @@ void fw_rule_init(struct fw_rule *r);
  * (fw_maps_open_pinned): rule sets are then applied without a prefilter and
  * there are no per-interface counters.
  */
+/* The inner maps of a generation: rule hashes per family, candidate chain. */
+enum { FW_IN_R4, FW_IN_R6, FW_IN_CH, FW_IN__MAX };
+
+/*
+ * An inner map that this process created and plugged into a generation's
+ * slot: fw_set_apply rewrites it in place while the slot still holds it
+ * (the id says so), instead of plugging a new one -- every map-in-map
+ * update from user space waits for an RCU grace period.
+ */
+struct fw_inner {
+	int fd; /* -1: none known (another process plugged the slot) */
+	__u32 id;
+	__u32 cap; /* max_entries */
+};
+
+struct fw_image;
+
 struct fw_maps {
 	int active, gen, tup4, tup6, rules4, rules6, chain, rcnt, stats, set,
 		ifset;
-	int mgmt4, mgmt6, bs4, bs6, bsplen, rjrl, events, sync, synci;
+	int mgmt4, mgmt6, bs4, bs6, bsplen, rjrl, events;
 	int pf, ifcnt;
 	int prog; /* sentinel_fw */
+	/* what this process knows it wrote (fw_set_apply), owned:
+	 * each generation's inner maps and their contents (NULL: unknown),
+	 * and the rule ids that have counters (sorted) */
+	struct fw_inner inner[FW_GENS][FW_IN__MAX];
+	struct fw_image *img[FW_GENS];
+	__u32 *cnt_ids;
+	size_t ncnt_ids;
+	bool cnt_known;
 };
 
 struct fw_bpf;
@@ -79,6 +105,10 @@ void fw_unload(struct fw_bpf *skel);
 /* Open everything pinned under pin_dir by fw_load().  Close with fw_maps_close. */
 int fw_maps_open_pinned(const char *pin_dir, struct fw_maps *ret);
 void fw_maps_close(struct fw_maps *m);
+/* Forget what fw_set_apply keeps in m and close its inner maps
+ * (fw_maps_close does; after fw_load, call it before fw_unload). */
+void fw_maps_cache_free(struct fw_maps *m);
+void fw_image_free(struct fw_image *img);
 
 /* Attach prog to ifname in XDP mode "native" or "generic" (NULL: native,
  * falling back to generic unless another program holds the device); the
@@ -163,12 +193,12 @@ int fw_set_classify(const struct fw_set *s, const struct fw_pkt_fields *p,
  * Make s the active rule set: written into the inactive generation, then
  * activated by one map update.  A packet is judged wholly by the old or
  * wholly by the new set.  Per-rule counters of ids present in both survive.
+ * The generation's inner maps are rewritten in place when m knows them and
+ * they are large enough (no grace period to wait for); m remembers the ones
+ * it plugs.
  */
-int fw_set_apply(const struct fw_maps *m, const struct fw_set *s, char *err,
+int fw_set_apply(struct fw_maps *m, const struct fw_set *s, char *err,
 		 size_t errlen);
-
-/* Wait until no packet can still be using the previous map contents. */
-int fw_sync(const struct fw_maps *m);
 
 /* ---- settings, anti-lockout ---- */
 int fw_settings_get(const struct fw_maps *m, struct fw_settings *ret);

@@ -53,8 +53,44 @@ static bool scratch_map(const struct bpf_map *map)
 	return !strcmp(name, "fw_fscr") || !strcmp(name, "fw_rjbuf");
 }
 
+static void inner_init(struct fw_maps *m)
+{
+	for (int g = 0; g < FW_GENS; g++) {
+		for (int k = 0; k < FW_IN__MAX; k++)
+			m->inner[g][k] = (struct fw_inner){.fd = -1};
+		m->img[g] = NULL;
+	}
+	m->cnt_ids = NULL;
+	m->ncnt_ids = 0;
+	m->cnt_known = false;
+}
+
+void fw_maps_cache_free(struct fw_maps *m)
+{
+	for (int g = 0; g < FW_GENS; g++) {
+		for (int k = 0; k < FW_IN__MAX; k++)
+			if (m->inner[g][k].fd >= 0)
+				close(m->inner[g][k].fd);
+		fw_image_free(m->img[g]);
+	}
+	free(m->cnt_ids);
+	inner_init(m);
+}
+
+/* Pins of maps that older loaders made and this one no longer uses. */
+static void retire_pins(const char *pin_dir)
+{
+	static const char *const retired[] = {"fw_sync", "fw_synci"};
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(retired) / sizeof(retired[0]); i++)
+		if (!pin_path(path, sizeof(path), pin_dir, retired[i]))
+			unlink(path);
+}
+
 static void maps_from_skel(struct fw_bpf *skel, struct fw_maps *m)
 {
+	inner_init(m);
 	m->active = bpf_map__fd(skel->maps.fw_active);
 	m->gen = bpf_map__fd(skel->maps.fw_gen);
 	m->tup4 = bpf_map__fd(skel->maps.fw_tup4);
@@ -73,8 +109,6 @@ static void maps_from_skel(struct fw_bpf *skel, struct fw_maps *m)
 	m->bsplen = bpf_map__fd(skel->maps.fw_bsplen);
 	m->rjrl = bpf_map__fd(skel->maps.fw_rjrl);
 	m->events = bpf_map__fd(skel->maps.fw_events);
-	m->sync = bpf_map__fd(skel->maps.fw_sync);
-	m->synci = bpf_map__fd(skel->maps.fw_synci);
 	m->pf = bpf_map__fd(skel->maps.fw_pf);
 	m->ifcnt = bpf_map__fd(skel->maps.fw_ifcnt);
 	m->prog = bpf_program__fd(skel->progs.sentinel_fw);
@@ -134,6 +168,8 @@ int fw_load(const char *pin_dir, struct fw_bpf **ret_skel,
 			goto fail;
 	}
 	maps_from_skel(skel, ret_maps);
+	if (pin_dir)
+		retire_pins(pin_dir);
 	if (fresh &&
 	    bpf_map_update_elem(ret_maps->set, &zero, &defaults, BPF_ANY)) {
 		err = -errno;
@@ -284,13 +320,13 @@ static const struct pinned_map pinned_maps[] = {
 	PM("fw_mgmt6", mgmt6),	 PM("fw_bs4", bs4),
 	PM("fw_bs6", bs6),	 PM("fw_bsplen", bsplen),
 	PM("fw_rjrl", rjrl),	 PM("fw_events", events),
-	PM("fw_sync", sync),	 PM("fw_synci", synci),
 	PM_OPT("fw_pf", pf),	 PM_OPT("fw_ifcnt", ifcnt),
 	PM("prog", prog),
 };
 
 void fw_maps_close(struct fw_maps *m)
 {
+	fw_maps_cache_free(m);
 	for (size_t i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]);
 	     i++) {
 		int *fd = (int *)((char *)m + pinned_maps[i].off);
@@ -306,6 +342,7 @@ int fw_maps_open_pinned(const char *pin_dir, struct fw_maps *ret)
 	char path[PATH_MAX];
 	int err;
 
+	inner_init(ret);
 	for (size_t i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]);
 	     i++)
 		*(int *)((char *)ret + pinned_maps[i].off) = -1;

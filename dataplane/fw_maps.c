@@ -48,14 +48,6 @@ static int update(int fd, const void *key, const void *val, __u64 flags)
 	return bpf_map_update_elem(fd, key, val, flags) ? -errno : 0;
 }
 
-int fw_sync(const struct fw_maps *m)
-{
-	__u32 zero = 0;
-
-	/* the kernel waits for a grace period on every map-in-map update */
-	return update(m->sync, &zero, &m->synci, BPF_ANY);
-}
-
 int fw_settings_get(const struct fw_maps *m, struct fw_settings *ret)
 {
 	__u32 zero = 0;

@@ -2,6 +2,7 @@
 /* Rule sets: validation, compilation to tuple-space form, atomic activation. */
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -1030,73 +1031,216 @@ static int map_new(enum bpf_map_type type, const char *name, __u32 ksize,
 }
 
 /*
- * Write one family's keys (tagged with gen) into the new hash rules_fd, and
- * the candidates after each chain's head into the new array chain_fd from
- * *chain_pos on.
+ * What a generation's inner maps hold: per family the rule hash's keys
+ * (tagged with the generation) and values, and the chain array.  The
+ * loader keeps the image of what it wrote, so the next set written into
+ * that generation costs only the entries that differ.
  */
-static int write_entries(const struct fw_set *s, int fam, __u32 gen,
-			 int rules_fd, int chain_fd, __u32 *chain_pos)
+struct fw_image {
+	char *keys[2]; /* [0] IPv4, [1] IPv6; ksize[f] bytes each */
+	struct fw_rule_val *vals[2];
+	size_t n[2], ksize[2];
+	struct fw_rule_val *chain;
+	size_t nchain;
+};
+
+void fw_image_free(struct fw_image *img)
 {
-	const struct entries *e = fam == 4 ? &s->e4 : &s->e6;
-	struct fw_rule_val *vals = NULL, *cvals = NULL;
-	__u32 *cidx = NULL, nc = 0, cnt;
-	char *keys = NULL;
-	int err = 0;
-
-	keys = malloc(BATCH * e->ksize);
-	vals = malloc(BATCH * sizeof(*vals));
-	cvals = malloc(BATCH * sizeof(*cvals));
-	cidx = malloc(BATCH * sizeof(*cidx));
-	if (!keys || !vals || !cvals || !cidx) {
-		err = -ENOMEM;
-		goto out;
+	if (!img)
+		return;
+	for (int f = 0; f < 2; f++) {
+		free(img->keys[f]);
+		free(img->vals[f]);
 	}
-	for (size_t i = 0; i < e->n && !err; i += BATCH) {
-		cnt = e->n - i < BATCH ? e->n - i : BATCH;
-		memcpy(keys, (char *)e->keys + i * e->ksize, cnt * e->ksize);
-		for (__u32 j = 0; j < cnt && !err; j++) {
-			__u32 c = e->head[i + j];
-			struct fw_rule_val *prev = &vals[j];
+	free(img->chain);
+	free(img);
+}
 
-			*(__u16 *)(keys + j * e->ksize) |=
+/* The image of s written into generation gen. */
+static int image_build(const struct fw_set *s, __u32 gen, struct fw_image **ret)
+{
+	struct fw_image *img = calloc(1, sizeof(*img));
+	size_t nchain = s->ncands - s->e4.n - s->e6.n;
+
+	if (!img)
+		return -ENOMEM;
+	img->chain = malloc((nchain ? nchain : 1) * sizeof(*img->chain));
+	if (!img->chain)
+		goto nomem;
+	for (int f = 0; f < 2; f++) {
+		const struct entries *e = f ? &s->e6 : &s->e4;
+
+		img->ksize[f] = e->ksize;
+		img->n[f] = e->n;
+		img->keys[f] = malloc((e->n ? e->n : 1) * e->ksize);
+		img->vals[f] = malloc((e->n ? e->n : 1) * sizeof(**img->vals));
+		if (!img->keys[f] || !img->vals[f])
+			goto nomem;
+		if (e->n)
+			memcpy(img->keys[f], e->keys, e->n * e->ksize);
+		for (size_t j = 0; j < e->n; j++) {
+			struct fw_rule_val *prev = &img->vals[f][j];
+			__u32 c = e->head[j];
+
+			*(__u16 *)(img->keys[f] + j * e->ksize) |=
 				gen << FW_TUPLE_GEN_SHIFT;
-			vals[j] = s->cands[c];
-			vals[j].next = 0;
-			/* whole chains only: a flushed slot is never relinked */
-			if (nc > BATCH - FW_CHAIN_MAX) {
-				__u32 n = nc;
-
-				if (bpf_map_update_batch(chain_fd, cidx, cvals,
-							 &n, NULL)) {
-					err = -errno;
-					break;
-				}
-				nc = 0;
-			}
+			*prev = s->cands[c];
+			prev->next = 0;
 			for (c = s->cands[c].next; c;
 			     c = s->cands[c - 1].next) {
-				cidx[nc] = *chain_pos;
-				cvals[nc] = s->cands[c - 1];
-				cvals[nc].next = 0;
-				prev->next = *chain_pos + 1;
-				prev = &cvals[nc];
-				(*chain_pos)++;
-				nc++;
+				struct fw_rule_val *v =
+					&img->chain[img->nchain];
+
+				*v = s->cands[c - 1];
+				v->next = 0;
+				prev->next = ++img->nchain; /* index + 1 */
+				prev = v;
 			}
 		}
-		if (!err &&
-		    bpf_map_update_batch(rules_fd, keys, vals, &cnt, NULL))
-			err = -errno;
 	}
-	cnt = nc;
-	if (!err && nc &&
-	    bpf_map_update_batch(chain_fd, cidx, cvals, &cnt, NULL))
-		err = -errno;
+	*ret = img;
+	return 0;
+nomem:
+	fw_image_free(img);
+	return -ENOMEM;
+}
+
+/* A hash of a rule hash key (a whole number of 64-bit words). */
+static size_t key_hash(const void *k, size_t ksize)
+{
+	__u64 h = 0, w;
+
+	for (size_t i = 0; i + 8 <= ksize; i += 8) {
+		memcpy(&w, (const char *)k + i, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	return (size_t)h;
+}
+
+/* Update n entries of fd from keys / vals, BATCH at a time. */
+static int batch_update(int fd, const void *keys, size_t ksize,
+			const void *vals, size_t vsize, size_t n)
+{
+	for (size_t i = 0; i < n; i += BATCH) {
+		__u32 cnt = n - i < BATCH ? n - i : BATCH;
+
+		if (bpf_map_update_batch(fd, (const char *)keys + i * ksize,
+					 (const char *)vals + i * vsize, &cnt,
+					 NULL))
+			return -errno;
+	}
+	return 0;
+}
+
+static int batch_delete(int fd, const void *keys, size_t ksize, size_t n)
+{
+	for (size_t i = 0; i < n; i += BATCH) {
+		__u32 cnt = n - i < BATCH ? n - i : BATCH;
+
+		if (bpf_map_delete_batch(fd, (const char *)keys + i * ksize,
+					 &cnt, NULL))
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * Make the rule hash fd, which holds family f of old (NULL: nothing),
+ * hold that of img: the keys old has and img lacks are deleted first (the
+ * map never holds more than the larger of the two), then the entries that
+ * are new or differ are written.
+ */
+static int hash_write(int fd, const struct fw_image *img,
+		      const struct fw_image *old, int f)
+{
+	size_t ks = img->ksize[f], n = img->n[f], on = old ? old->n[f] : 0;
+	size_t nslots = 1, nupd = 0, ndel = 0;
+	__u32 *slots = NULL, *upd = NULL;
+	char *kbuf = NULL, *seen = NULL;
+	struct fw_rule_val *vbuf = NULL;
+	int err = -ENOMEM;
+
+	if (!on)
+		return batch_update(fd, img->keys[f], ks, img->vals[f],
+				    sizeof(*img->vals[f]), n);
+	while (nslots < 2 * on)
+		nslots <<= 1;
+	slots = calloc(nslots, sizeof(*slots));
+	seen = calloc(on, 1);
+	upd = malloc((n ? n : 1) * sizeof(*upd));
+	kbuf = malloc((n > on ? n : on) * ks);
+	vbuf = malloc((n ? n : 1) * sizeof(*vbuf));
+	if (!slots || !seen || !upd || !kbuf || !vbuf)
+		goto out;
+	for (size_t i = 0; i < on; i++) {
+		size_t h = key_hash(old->keys[f] + i * ks, ks) & (nslots - 1);
+
+		while (slots[h])
+			h = (h + 1) & (nslots - 1);
+		slots[h] = i + 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *k = img->keys[f] + i * ks;
+		size_t h = key_hash(k, ks) & (nslots - 1);
+		bool same = false;
+
+		for (; slots[h]; h = (h + 1) & (nslots - 1)) {
+			size_t o = slots[h] - 1;
+
+			if (memcmp(old->keys[f] + o * ks, k, ks))
+				continue;
+			seen[o] = 1;
+			same = !memcmp(&old->vals[f][o], &img->vals[f][i],
+				       sizeof(img->vals[f][i]));
+			break;
+		}
+		if (!same)
+			upd[nupd++] = i;
+	}
+	for (size_t o = 0; o < on; o++)
+		if (!seen[o])
+			memcpy(kbuf + ndel++ * ks, old->keys[f] + o * ks, ks);
+	err = batch_delete(fd, kbuf, ks, ndel);
+	for (size_t i = 0; i < nupd && !err; i++) {
+		memcpy(kbuf + i * ks, img->keys[f] + upd[i] * ks, ks);
+		vbuf[i] = img->vals[f][upd[i]];
+	}
+	if (!err)
+		err = batch_update(fd, kbuf, ks, vbuf, sizeof(*vbuf), nupd);
 out:
-	free(keys);
-	free(vals);
-	free(cvals);
-	free(cidx);
+	free(slots);
+	free(seen);
+	free(upd);
+	free(kbuf);
+	free(vbuf);
+	return err;
+}
+
+/* The chain array fd, holding old's (NULL: unknown), to hold img's: the
+ * slots that differ (those past img's end are unreachable). */
+static int chain_write(int fd, const struct fw_image *img,
+		       const struct fw_image *old)
+{
+	__u32 *idx = malloc((img->nchain ? img->nchain : 1) * sizeof(*idx));
+	struct fw_rule_val *v =
+		malloc((img->nchain ? img->nchain : 1) * sizeof(*v));
+	size_t n = 0;
+	int err = -ENOMEM;
+
+	if (!idx || !v)
+		goto out;
+	for (size_t i = 0; i < img->nchain; i++) {
+		if (old && i < old->nchain &&
+		    !memcmp(&old->chain[i], &img->chain[i], sizeof(*v)))
+			continue;
+		idx[n] = i;
+		v[n++] = img->chain[i];
+	}
+	err = batch_update(fd, idx, sizeof(*idx), v, sizeof(*v), n);
+out:
+	free(idx);
+	free(v);
 	return err;
 }
 
@@ -1129,67 +1273,311 @@ static int write_fast(const struct fw_maps *m, const struct fw_set *s,
 	return err;
 }
 
-/* Create counters for new ids; keep those of ids that stay. */
-static int counters_add(const struct fw_maps *m, const struct fw_set *s)
+/* Keys per batch of the counter map (each with a value per CPU). */
+#define CNT_BATCH 256
+
+/* The rule ids that have counters now, sorted, into *ret (free it). */
+/* Zeroed values (one per CPU each) for CNT_BATCH keys of fw_rcnt. */
+static struct fw_counter *cnt_batch_buf(void)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	struct fw_counter *zero;
+
+	return ncpu > 0 ? calloc((size_t)CNT_BATCH * ncpu,
+				 sizeof(struct fw_counter))
+			: NULL;
+}
+
+static int counters_ids(const struct fw_maps *m, __u32 **ret, size_t *ret_n)
+{
+	struct fw_counter *vals = cnt_batch_buf();
+	__u32 *ids = NULL, batch = 0, n;
+	size_t len = 0, cap = 0;
+	bool first = true, last = false;
 	int err = 0;
 
-	if (ncpu <= 0)
-		return -EINVAL;
-	zero = calloc(ncpu, sizeof(*zero));
+	if (!vals)
+		return -ENOMEM;
+	while (!last) {
+		if (len + CNT_BATCH > cap) {
+			__u32 *p = realloc(ids, (cap + 4 * CNT_BATCH) *
+							sizeof(*ids));
+
+			if (!p) {
+				err = -ENOMEM;
+				break;
+			}
+			ids = p;
+			cap += 4 * CNT_BATCH;
+		}
+		n = CNT_BATCH;
+		if (bpf_map_lookup_batch(m->rcnt, first ? NULL : &batch, &batch,
+					 ids + len, vals, &n, NULL)) {
+			if (errno != ENOENT) {
+				err = -errno;
+				break;
+			}
+			last = true; /* n holds the final, partial batch */
+		}
+		first = false;
+		len += n;
+	}
+	free(vals);
+	if (err) {
+		free(ids);
+		return err;
+	}
+	if (len)
+		qsort(ids, len, sizeof(*ids), u32_cmp);
+	*ret = ids;
+	*ret_n = len;
+	return 0;
+}
+
+/* Create counters for the ids of s that have none (have: the ids that do,
+ * sorted); those of ids that stay keep counting. */
+static int counters_add(const struct fw_maps *m, const struct fw_set *s,
+			const __u32 *have, size_t nhave)
+{
+	struct fw_counter *zero = cnt_batch_buf();
+	__u32 keys[CNT_BATCH], n = 0;
+	size_t h = 0;
+	int err = 0;
+
 	if (!zero)
 		return -ENOMEM;
-	for (size_t i = 0; i < s->nrules; i++)
-		if (bpf_map_update_elem(m->rcnt, &s->ids[i], zero,
-					BPF_NOEXIST) &&
-		    errno != EEXIST) {
-			err = -errno;
-			break;
+	for (size_t i = 0; i <= s->nrules && !err; i++) {
+		if (i < s->nrules) {
+			while (h < nhave && have[h] < s->ids[i])
+				h++;
+			if (h < nhave && have[h] == s->ids[i])
+				continue;
+			keys[n++] = s->ids[i];
 		}
+		if (n == CNT_BATCH || (i == s->nrules && n)) {
+			__u32 cnt = n;
+
+			/* ids known absent (batches take no BPF_NOEXIST) */
+			if (bpf_map_update_batch(m->rcnt, keys, zero, &cnt,
+						 NULL))
+				err = -errno;
+			n = 0;
+		}
+	}
 	free(zero);
 	return err;
 }
 
-/* Remove counters of ids not in s. */
-static void counters_prune(const struct fw_maps *m, const struct fw_set *s)
+/* Remove the counters of ids not in s (have: the ids that had counters). */
+static void counters_prune(const struct fw_maps *m, const struct fw_set *s,
+			   const __u32 *have, size_t nhave)
 {
-	__u32 key, next, *stale = NULL;
-	size_t n = 0, cap = 0;
-	int more;
+	__u32 keys[CNT_BATCH], n = 0;
 
-	more = !bpf_map_get_next_key(m->rcnt, NULL, &next);
-	while (more) {
-		key = next;
-		more = !bpf_map_get_next_key(m->rcnt, &key, &next);
-		if (bsearch(&key, s->ids, s->nrules, sizeof(*s->ids), u32_cmp))
-			continue;
-		if (n == cap) {
-			__u32 *p = realloc(stale,
-					   (cap ? cap * 2 : 256) * sizeof(*p));
+	for (size_t i = 0; i <= nhave; i++) {
+		if (i < nhave && !bsearch(&have[i], s->ids, s->nrules,
+					  sizeof(*s->ids), u32_cmp))
+			keys[n++] = have[i];
+		if (n == CNT_BATCH || (i == nhave && n)) {
+			__u32 cnt = n;
 
-			if (!p)
-				break;
-			stale = p;
-			cap = cap ? cap * 2 : 256;
+			bpf_map_delete_batch(m->rcnt, keys, &cnt, NULL);
+			n = 0;
 		}
-		stale[n++] = key;
 	}
-	for (size_t i = 0; i < n; i++)
-		bpf_map_delete_elem(m->rcnt, &stale[i]);
-	free(stale);
 }
 
-/* Empty slot gen of the three per-generation outer maps. */
-static void slots_clear(const struct fw_maps *m, __u32 gen)
+/* Inner maps are created with room to grow (a rule added through the API
+ * fits without a new map) and replaced once four times too large. */
+static __u32 inner_cap(size_t need)
 {
-	bpf_map_delete_elem(m->rules4, &gen);
-	bpf_map_delete_elem(m->rules6, &gen);
-	bpf_map_delete_elem(m->chain, &gen);
+	return need + need / 2 + 64;
 }
 
-int fw_set_apply(const struct fw_maps *m, const struct fw_set *s, char *err,
+static bool inner_fits(__u32 cap, size_t need)
+{
+	return cap >= need && cap <= 4 * need + 4096;
+}
+
+static int outer_of(const struct fw_maps *m, int k)
+{
+	return k == FW_IN_R4 ? m->rules4 : k == FW_IN_R6 ? m->rules6 : m->chain;
+}
+
+/* Empty a rule hash that stays plugged in an inactive generation. */
+static int hash_clear(int fd, __u32 ksize)
+{
+	enum { N = 1024 };
+	char *keys = malloc((size_t)N * ksize);
+	struct fw_rule_val *vals = malloc(N * sizeof(*vals));
+	__u32 batch = 0, n;
+	bool first = true;
+	int err = 0;
+
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		n = N;
+		if (bpf_map_lookup_and_delete_batch(fd, first ? NULL : &batch,
+						    &batch, keys, vals, &n,
+						    NULL)) {
+			if (errno != ENOENT)
+				err = -errno;
+			break; /* ENOENT: that batch was the last */
+		}
+		first = false;
+	}
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
+/*
+ * The inner map k of generation gen, with room for need entries, into *fd:
+ * the one m plugged there if the slot still holds it and its size suits
+ * (*fresh false), otherwise a new, empty one (*fresh: to be plugged).
+ */
+static int inner_get(struct fw_maps *m, __u32 gen, int k, size_t need, int *fd,
+		     bool *fresh)
+{
+	static const char *const names[] = {"fw_r4", "fw_r6", "fw_ch"};
+	static const __u32 ksize[] = {sizeof(struct fw4_key),
+				      sizeof(struct fw6_key), sizeof(__u32)};
+	struct fw_inner *in = &m->inner[gen][k];
+	__u32 id = 0;
+
+	if (in->fd >= 0 && inner_fits(in->cap, need) &&
+	    !bpf_map_lookup_elem(outer_of(m, k), &gen, &id) && id == in->id) {
+		*fresh = false;
+		*fd = in->fd;
+		return 0;
+	}
+	*fresh = true;
+	*fd = map_new(k == FW_IN_CH ? BPF_MAP_TYPE_ARRAY : BPF_MAP_TYPE_HASH,
+		      names[k], ksize[k], sizeof(struct fw_rule_val),
+		      inner_cap(need), k == FW_IN_CH ? BPF_F_INNER_MAP : 0);
+	return *fd < 0 ? *fd : 0;
+}
+
+/* Plug the new inner map fd into slot gen (the kernel waits for a grace
+ * period) and remember it in m. */
+static int inner_plug(struct fw_maps *m, __u32 gen, int k, int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	struct fw_inner *in = &m->inner[gen][k];
+	int dup;
+
+	if (bpf_map_update_elem(outer_of(m, k), &gen, &fd, BPF_ANY) ||
+	    bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (dup < 0)
+		return -errno;
+	if (in->fd >= 0)
+		close(in->fd);
+	*in = (struct fw_inner){
+		.fd = dup, .id = info.id, .cap = info.max_entries};
+	return 0;
+}
+
+/*
+ * Write img into the inner maps fd of a generation.  old is what they
+ * hold (NULL: unknown; the rule hashes are emptied first unless fresh);
+ * on a failed difference write the hashes are rewritten whole.
+ */
+static int inner_write(const int *fd, const bool *fresh,
+		       const struct fw_image *img, const struct fw_image *old)
+{
+	int err = 0;
+
+	for (int k = FW_IN_R4; k <= FW_IN_R6 && !old && !err; k++)
+		if (!fresh[k])
+			err = hash_clear(fd[k], img->ksize[k]);
+	for (int f = 0; f < 2 && !err; f++)
+		err = hash_write(fd[FW_IN_R4 + f], img, old, f);
+	if (!err)
+		err = chain_write(fd[FW_IN_CH], img, old);
+	if (err && old)
+		return inner_write(fd, fresh, img, NULL);
+	return err;
+}
+
+/* The rule ids with counters now, sorted: from m when it knows them. */
+static int counters_have(struct fw_maps *m, __u32 **ret, size_t *ret_n)
+{
+	if (!m->cnt_known)
+		return counters_ids(m, ret, ret_n);
+	*ret = malloc((m->ncnt_ids ? m->ncnt_ids : 1) * sizeof(**ret));
+	if (!*ret)
+		return -ENOMEM;
+	memcpy(*ret, m->cnt_ids, m->ncnt_ids * sizeof(**ret));
+	*ret_n = m->ncnt_ids;
+	return 0;
+}
+
+/* After a switch to s, remember its ids as those with counters. */
+static void counters_remember(struct fw_maps *m, const struct fw_set *s,
+			      bool ok)
+{
+	__u32 *p = ok ? malloc((s->nrules ? s->nrules : 1) * sizeof(*p)) : NULL;
+
+	free(m->cnt_ids);
+	m->cnt_ids = p;
+	m->ncnt_ids = p ? s->nrules : 0;
+	m->cnt_known = p != NULL;
+	if (p && s->nrules)
+		memcpy(p, s->ids, s->nrules * sizeof(*p));
+}
+
+/* Does generation gen lack an inner map of this process fit for need? */
+static bool inner_unfit(const struct fw_maps *m, __u32 gen, const size_t *need)
+{
+	for (int k = 0; k < FW_IN__MAX; k++)
+		if (m->inner[gen][k].fd < 0 ||
+		    !inner_fits(m->inner[gen][k].cap, need[k]))
+			return true;
+	return false;
+}
+
+/*
+ * Give generation gen, which has just become inactive, inner maps of this
+ * process sized for need (empty; their contents are unknown to m), so the
+ * next set written there -- a rule more or less -- needs no grace period.
+ * Only where m knows none or none that fits: the first set a process
+ * writes, and a set much larger or smaller than the one before.
+ */
+static void inner_prime(struct fw_maps *m, __u32 gen, const size_t *need)
+{
+	for (int k = 0; k < FW_IN__MAX; k++) {
+		int fd;
+		bool fresh;
+
+		if ((m->inner[gen][k].fd >= 0 &&
+		     inner_fits(m->inner[gen][k].cap, need[k])) ||
+		    inner_get(m, gen, k, need[k], &fd, &fresh) || !fresh)
+			continue;
+		inner_plug(m, gen, k, fd);
+		close(fd);
+	}
+	fw_image_free(m->img[gen]);
+	m->img[gen] = NULL;
+}
+
+/*
+ * Without a grace period: the generation written is the inactive one, and
+ * a frame still reading it (it read the activation counter before the last
+ * switch) sees the counter moved when it is done and classifies again.
+ * Inner maps this process plugged earlier are rewritten in place, only
+ * where their contents differ from what it wrote there last; new ones are
+ * plugged first, before anything else of the generation is written, so the
+ * grace period their plugging waits for also covers frames of a program
+ * that does not check the counter (an older program, before the loader's
+ * replaced it).
+ */
+int fw_set_apply(struct fw_maps *m, const struct fw_set *s, char *err,
 		 size_t errlen)
 {
 	struct fw_gen_hdr hdr = {
@@ -1198,47 +1586,50 @@ int fw_set_apply(const struct fw_maps *m, const struct fw_set *s, char *err,
 		.nrules = s->nrules,
 	};
 	struct fw_gen_hdr cur_hdr = {};
-	__u32 zero = 0, cur = 0, next, chain_pos = 0;
-	__u32 nchain = s->ncands - s->e4.n - s->e6.n;
-	int rc, r4 = -1, r6 = -1, ch = -1;
+	__u32 zero = 0, cur_v = 0, next, nextv;
+	size_t need[FW_IN__MAX] = {s->e4.n, s->e6.n,
+				   s->ncands - s->e4.n - s->e6.n};
+	int fd[FW_IN__MAX] = {-1, -1, -1};
+	bool fresh[FW_IN__MAX] = {false, false, false}, prime = false;
+	struct fw_image *img = NULL, *old;
+	__u32 *have = NULL;
+	size_t nhave = 0;
+	int rc = 0;
 
-	if (bpf_map_lookup_elem(m->active, &zero, &cur))
+	if (bpf_map_lookup_elem(m->active, &zero, &cur_v) ||
+	    bpf_map_lookup_elem(m->gen, &(__u32){cur_v & 1}, &cur_hdr))
 		return fail(err, errlen, -errno,
 			    "reading the active generation: %s",
 			    strerror(errno));
-	cur &= 1;
-	next = !cur;
-	if (bpf_map_lookup_elem(m->gen, &cur, &cur_hdr))
-		return fail(err, errlen, -errno,
-			    "reading the active generation: %s",
-			    strerror(errno));
+	next = (cur_v & 1) ^ 1;
+	nextv = cur_v + 1; /* its low bit is next */
 
-	/* no packet may still be judged by generation next */
-	rc = fw_sync(m);
-	if (rc)
-		return fail(err, errlen, rc, "waiting for readers: %s",
-			    strerror(-rc));
-	slots_clear(m, next);
-
-	/* maps sized to this set: small sets stay in cache */
-	r4 = map_new(BPF_MAP_TYPE_HASH, "fw_r4", sizeof(struct fw4_key),
-		     sizeof(struct fw_rule_val), s->e4.n + s->e4.n / 8 + 16, 0);
-	r6 = map_new(BPF_MAP_TYPE_HASH, "fw_r6", sizeof(struct fw6_key),
-		     sizeof(struct fw_rule_val), s->e6.n + s->e6.n / 8 + 16, 0);
-	ch = map_new(BPF_MAP_TYPE_ARRAY, "fw_ch", sizeof(__u32),
-		     sizeof(struct fw_rule_val), nchain, BPF_F_INNER_MAP);
-	rc = r4 < 0 ? r4 : r6 < 0 ? r6 : ch < 0 ? ch : 0;
+	rc = image_build(s, next, &img);
+	prime = inner_unfit(m, !next, need);
+	for (int k = 0; k < FW_IN__MAX && !rc; k++)
+		rc = inner_get(m, next, k, need[k], &fd[k], &fresh[k]);
 	if (rc) {
-		fail(err, errlen, rc, "creating the rule maps: %s",
+		fail(err, errlen, rc, "preparing the rule maps: %s",
 		     strerror(-rc));
 		goto out;
 	}
-	rc = counters_add(m, s);
+	rc = counters_have(m, &have, &nhave);
+	if (!rc)
+		rc = counters_add(m, s, have, nhave);
 	if (rc) {
 		fail(err, errlen, rc, "creating rule counters: %s",
 		     strerror(-rc));
 		goto out;
 	}
+	/* the contents are known only where every map stays */
+	old = m->img[next];
+	m->img[next] = NULL; /* unknown until written */
+	rc = inner_write(fd, fresh, img,
+			 fresh[0] || fresh[1] || fresh[2] ? NULL : old);
+	fw_image_free(old);
+	for (int k = 0; k < FW_IN__MAX && !rc; k++)
+		if (fresh[k])
+			rc = inner_plug(m, next, k, fd[k]);
 	for (__u32 i = 0; i < s->ntup4 && !rc; i++) {
 		__u32 idx = next * FW_MAX_TUPLES + i;
 
@@ -1251,10 +1642,6 @@ int fw_set_apply(const struct fw_maps *m, const struct fw_set *s, char *err,
 		if (bpf_map_update_elem(m->tup6, &idx, &s->tup6[i], BPF_ANY))
 			rc = -errno;
 	}
-	if (!rc)
-		rc = write_entries(s, 4, next, r4, ch, &chain_pos);
-	if (!rc)
-		rc = write_entries(s, 6, next, r6, ch, &chain_pos);
 	/* a new tag: fw_pf[next] is trusted only alongside this header
 	 * (pins of a loader without fw_pf: no fast path, no prefilter) */
 	if (!rc && m->pf >= 0) {
@@ -1263,38 +1650,34 @@ int fw_set_apply(const struct fw_maps *m, const struct fw_set *s, char *err,
 	}
 	if (!rc && bpf_map_update_elem(m->gen, &next, &hdr, BPF_ANY))
 		rc = -errno;
-	if (!rc && (bpf_map_update_elem(m->rules4, &next, &r4, BPF_ANY) ||
-		    bpf_map_update_elem(m->rules6, &next, &r6, BPF_ANY) ||
-		    bpf_map_update_elem(m->chain, &next, &ch, BPF_ANY)))
-		rc = -errno;
 	if (rc) {
+		/* the active set is untouched; the inactive one is rewritten
+		 * whole by the next apply */
 		fail(err, errlen, rc, "writing the new rule set: %s",
 		     strerror(-rc));
-		goto undo;
+		goto out;
 	}
+	m->img[next] = img; /* what the generation holds now */
+	img = NULL;
 
 	/* the switch: one map update */
-	if (bpf_map_update_elem(m->active, &zero, &next, BPF_ANY)) {
+	if (bpf_map_update_elem(m->active, &zero, &nextv, BPF_ANY)) {
 		rc = -errno;
 		fail(err, errlen, rc, "activating the new rule set: %s",
 		     strerror(-rc));
-		goto undo;
+		goto out;
 	}
-
-	/* once readers are done with the old generation, free it */
-	if (!fw_sync(m)) {
-		slots_clear(m, cur);
-		counters_prune(m, s);
-	}
-	goto out;
-undo:
-	slots_clear(m, next);
+	counters_prune(m, s, have, nhave);
+	counters_remember(m, s, true);
+	if (prime)
+		inner_prime(m, !next, need);
 out:
-	if (r4 >= 0)
-		close(r4);
-	if (r6 >= 0)
-		close(r6);
-	if (ch >= 0)
-		close(ch);
+	if (rc)
+		counters_remember(m, s, false);
+	for (int k = 0; k < FW_IN__MAX; k++)
+		if (fresh[k] && fd[k] >= 0)
+			close(fd[k]);
+	fw_image_free(img);
+	free(have);
 	return rc;
 }

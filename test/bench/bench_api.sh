@@ -89,7 +89,7 @@ require_all
 require_dp
 env_setup >/dev/null
 chmod 755 "$WORK"
-dp_start -i "$VETHB" -l warning
+dp_start -i "$VETHB" -l info
 taskset -a -cp "$CPU_SRV" "$DP_PID" >/dev/null
 # probe frames come from sources that are not on the link
 ip netns exec "$NSB" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
@@ -325,8 +325,9 @@ bench_post()
 		rtt_p50 rtt_p99 rtt_max enf_n enf_p50 enf_p99 enf_max del_p50 del_p99 checks
 	for n in $BASES; do
 		cp_with "$n"
-		local l0
+		local l0 lines
 		l0=$(load1)
+		lines=$(wc -l <"$WORK/dp.log")
 		out=$(taskset -c "$CPU_GEN" "$BAPI" -u "$URL" -C "$WORK/cert.pem" \
 			-k "$KEY_OPERATOR" -K "$KEY_ADMIN" -A "/run/netns/$NSA" \
 			-B "/run/netns/$NSB" -i "$VETHA" -m "$mac" -d "$IP4B" -P 7100 \
@@ -355,6 +356,18 @@ print("%6s %6s %s %s %s   %5s %s %s %s   %s %s   %s; load %s->%s%s" % (
     "" if d["new_conns"] == "0" else "; %s reconnects" % d["new_conns"]))
 PY
 		[ -s "$WORK/bapi.err" ] && sed 's/^/    | /' "$WORK/bapi.err" | head -20
+		# where sentinel-dp's part of each POST and DELETE went
+		tail -n +"$((lines + 1))" "$WORK/dp.log" | python3 -c '
+import re, sys
+c, w = [], []
+for l in sys.stdin:
+    m = re.search(r"compiled in ([0-9.]+) ms, written in ([0-9.]+) ms", l)
+    if m:
+        c.append(float(m.group(1))); w.append(float(m.group(2)))
+q = lambda v, p: sorted(v)[min(len(v) - 1, int(p * len(v)))]
+if c:
+    print("       sentinel-dp, %d applies: compile p50 %.2f p99 %.2f ms, write p50 %.2f p99 %.2f max %.2f ms (apply %d)" % (
+        len(c), q(c, .5), q(c, .99), q(w, .5), q(w, .99), max(w), w.index(max(w)) + 1))'
 	done
 	return $rc
 }

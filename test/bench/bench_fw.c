@@ -362,7 +362,7 @@ struct set_result {
  * Generate n rules, compile and apply them; fill the sizes and timings and
  * build match_pkt, a TCP packet that hits rule n/2 (and no earlier rule).
  */
-static int load_set(const struct fw_maps *m, size_t n, unsigned int flags,
+static int load_set(struct fw_maps *m, size_t n, unsigned int flags,
 		    __u8 *match_pkt, struct set_result *res)
 {
 	struct fw_rule *rules = calloc(n ? n : 1, sizeof(*rules));
@@ -407,7 +407,7 @@ out:
 
 #define NSETS 6
 
-static int bench_rules(const struct fw_maps *m, int fw_fd, int pass_fd,
+static int bench_rules(struct fw_maps *m, int fw_fd, int pass_fd,
 		       const __u8 *nomatch_pkt)
 {
 	static const size_t sizes[NSETS] = {10,	    1000,   10000,

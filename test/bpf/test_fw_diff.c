@@ -4,7 +4,10 @@
  * winning rule must equal a plain linear first-match reference.  Half the
  * sets are small (few tuples: the XDP fast path judges most packets), and
  * the prefilter varies: the compiler's size, none, and tiny filters of 1
- * and 4 words, whose false positives must not change a verdict.
+ * and 4 words, whose false positives must not change a verdict.  The last
+ * rounds each edit the previous set a little (a rule removed, added or
+ * changed): the loader then rewrites only the entries that differ from what
+ * the generation held two sets before, and stale ones must not survive.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,8 +22,10 @@
 #include "fw_ref.h"
 #include "pkt.h"
 
-#define ROUNDS	40
-#define PACKETS 1500
+#define ROUNDS	 60
+#define FRESH	 40 /* rounds of new random sets; then edits */
+#define PACKETS	 1500
+#define MAXRULES 300
 
 static int expect_verdict(const struct fw_rule *r,
 			  const struct fw_pkt_fields *p)
@@ -78,8 +83,11 @@ int main(void)
 		.reject_pps = 1000000000,
 		.reject_burst = 1000000,
 	};
+	static struct fw_rule rules[MAXRULES];
 	char err[FW_ERR_LEN];
 	__u64 seed = 0x2545f4914f6cdd1dULL;
+	__u32 next_id = 1000;
+	size_t n = 0;
 	int passed = 0, failed = 0;
 	struct fw_bpf *skel;
 	struct fw_maps m;
@@ -97,14 +105,35 @@ int main(void)
 	for (int round = 0; round < ROUNDS; round++) {
 		static const int pf_words[4] = {-1, 0, 1, 4}; /* -1: default */
 		int pfw = pf_words[(round / 2) % 4];
-		struct fw_rule rules[300];
-		size_t n = 1 + ref_rand(&seed) % (round % 2 ? 300 : 12);
 		struct fw_set_info info;
 		struct fw_set *s = NULL;
 		int bad = 0;
 
-		for (size_t i = 0; i < n; i++)
-			ref_random_rule(&seed, i + 1, &rules[i]);
+		if (round < FRESH) {
+			n = 1 + ref_rand(&seed) % (round % 2 ? MAXRULES : 12);
+			for (size_t i = 0; i < n; i++)
+				ref_random_rule(&seed, i + 1, &rules[i]);
+		} else {
+			for (int e = 1 + ref_rand(&seed) % 3; e > 0; e--) {
+				size_t i = ref_rand(&seed) % n;
+
+				switch (ref_rand(&seed) % 3) {
+				case 0: /* removed */
+					if (n > 1)
+						rules[i] = rules[--n];
+					break;
+				case 1: /* added */
+					if (n < MAXRULES)
+						ref_random_rule(&seed,
+								next_id++,
+								&rules[n++]);
+					break;
+				default: /* changed, same id */
+					ref_random_rule(&seed, rules[i].id,
+							&rules[i]);
+				}
+			}
+		}
 		if (fw_set_compile(rules, n, &s, err, sizeof(err)) ||
 		    (pfw >= 0 && fw_set_prefilter(s, (unsigned int)pfw)) ||
 		    fw_set_apply(&m, s, err, sizeof(err))) {

@@ -79,7 +79,7 @@ static struct fw_pf_gen *pf_read(struct env *e, __u32 *ret_gen,
 	__u32 zero = 0, gen;
 
 	if (!g || bpf_map_lookup_elem(e->m.active, &zero, &gen) ||
-	    bpf_map_lookup_elem(e->m.gen, &gen, ret_hdr) ||
+	    bpf_map_lookup_elem(e->m.gen, &(__u32){gen &= 1}, ret_hdr) ||
 	    bpf_map_lookup_elem(e->m.pf, &gen, g)) {
 		tap_fail("reading fw_active / fw_gen / fw_pf: %s",
 			 strerror(errno));

@@ -1412,7 +1412,7 @@ static const char *const swap_b[] = {
 };
 
 struct swapper {
-	const struct fw_maps *m;
+	struct fw_maps *m;
 	struct fw_set *a, *b;
 	atomic_int stop;
 	atomic_long swaps;
