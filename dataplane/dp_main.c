@@ -328,12 +328,30 @@ struct peer_set {
 static struct peer_set ctl_peers = {.what = "control",
 				    .max = DP_MAX_PEERS,
 				    .lock = PTHREAD_MUTEX_INITIALIZER};
-/* one subscriber: a second would silently take half of the batches */
+/* one subscriber: a second is refused and logged, but (never closed from
+ * this side, see peer_event) takes its share of the batches until it goes */
 static struct peer_set ev_peers = {
 	.what = "events", .max = 1, .lock = PTHREAD_MUTEX_INITIALIZER};
 
-/* Runs on nng's threads: SO_PEERCRED check and the connection bound before
- * a connection joins; bookkeeping when one goes. */
+static bool peer_known(struct peer_set *ps, uint32_t id)
+{
+	bool known = false;
+
+	pthread_mutex_lock(&ps->lock);
+	for (size_t i = 0; i < ps->n && !known; i++)
+		known = ps->ids[i] == id;
+	pthread_mutex_unlock(&ps->lock);
+	return known;
+}
+
+/*
+ * Runs on nng's threads: SO_PEERCRED check and the connection bound before
+ * a connection joins; bookkeeping when one goes.  A refused connection is
+ * not closed: its requests are dropped (serve_one) and it goes when its peer
+ * gives up.  nng 1.5's epoll thread can spin on the hang-up of a connection
+ * closed from this side and then serve no connection again (seen within
+ * tens of refusals, closed at once or later), so this side never closes.
+ */
 static void peer_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
 	struct peer_set *ps = arg;
@@ -367,8 +385,6 @@ static void peer_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 			ps->what, rv ? -1LL : (long long)uid, why);
 	}
 	pthread_mutex_unlock(&ps->lock);
-	if (why)
-		nng_pipe_close(p);
 }
 
 static int listen_ipc(nng_socket s, const char *dir, const char *name,
@@ -503,6 +519,10 @@ static void serve_one(struct dp *dp, nng_socket ctl, nng_msg *req,
 	size_t len;
 	int rc, rv;
 
+	if (!peer_known(&ctl_peers, nng_pipe_id(nng_msg_get_pipe(req)))) {
+		nng_msg_free(req); /* a refused peer's: no answer */
+		return;
+	}
 	/* the verifier and readers take any start address (packed structs) */
 	rc = dp_cmd_decode(nng_msg_body(req), nng_msg_len(req), &cmd, &err);
 	if (rc) {

@@ -64,11 +64,48 @@ dp_kill9()
 	DP_PID=
 }
 
-# dpctl ARGS...: as the allowed user, in B's network namespace.
+# dp_diagnose: what a sentinel-dp that stopped answering is doing (to
+# stderr): its threads' states, kernel stacks and the end of its log.
+dp_diagnose()
+{
+	local t
+
+	{
+		echo "# sentinel-dp (pid $DP_PID) did not answer; its state:"
+		if [ -n "$DP_PID" ] && [ -d "/proc/$DP_PID" ]; then
+			for t in /proc/"$DP_PID"/task/*; do
+				echo "# thread $(cat "$t/comm") $(awk '/^State/ {print $2, $3}' "$t/status") wchan=$(cat "$t/wchan" 2>/dev/null)"
+				sed 's/^/#     /' "$t/stack" 2>/dev/null
+			done
+		else
+			echo "# not running"
+		fi
+		echo "# the end of its log:"
+		[ -n "$DP_LOG" ] && tail -n 60 "$DP_LOG" | sed 's/^/#   /'
+	} >&2
+}
+
+# dpctl ARGS...: as the allowed user, in B's network namespace.  Without -t
+# (a test's deliberate short timeout) no answer means sentinel-dp is stuck:
+# its state goes to the log and the test stops at once rather than running
+# into meson's timeout one timed-out call at a time.
 dpctl()
 {
+	local rc errf=$WORK/dpctl.err.$BASHPID
+
 	nsenter --net="/run/netns/$NSB" setpriv --reuid="$CP_UID" \
-		--regid="$CP_GID" --clear-groups "$DPCTL" -s "$SOCK" "$@"
+		--regid="$CP_GID" --clear-groups "$DPCTL" -s "$SOCK" "$@" 2>"$errf"
+	rc=$?
+	cat "$errf" >&2
+	if [ "$rc" = 3 ] && [ "$1" != -t ] && grep -q "no answer" "$errf" &&
+		[ ! -e "$WORK/dp_stuck" ]; then
+		touch "$WORK/dp_stuck"
+		dp_diagnose
+		echo "not ok - sentinel-dp stopped answering (dpctl $*)"
+		kill -TERM $$
+	fi
+	rm -f "$errf"
+	return "$rc"
 }
 
 # dpctl_as UID GID ARGS...: as someone else.
