@@ -50,6 +50,9 @@
 #define DEF_PRIORITY	  1000
 #define DEF_DEDUP_SECS	  60
 #define DEF_RETENTION	  90
+#define DEF_AUTH_FAILURES 10
+#define DEF_AUTH_WINDOW	  60
+#define DEF_AUTH_LOCKOUT  300
 #define DEF_ALERTS_RETAIN 30
 #define DEF_BIND	  "127.0.0.1"
 #define DEF_PORT	  8443
@@ -190,6 +193,9 @@ struct raw_auth {
 	struct raw_key *api_keys;
 	unsigned api_keys_count;
 	struct raw_jwt *jwt;
+	int64_t *max_failures;
+	int64_t *failure_window_secs;
+	int64_t *lockout_secs;
 };
 
 struct raw_top {
@@ -438,6 +444,9 @@ static const cyaml_schema_field_t auth_fields[] = {
 	S_SEQ("api_keys", struct raw_auth, api_keys, &key_entry,
 	      CONFIG_API_KEYS_MAX),
 	S_MAP("jwt", struct raw_auth, jwt, jwt_fields),
+	S_INT("max_failures", struct raw_auth, max_failures),
+	S_INT("failure_window_secs", struct raw_auth, failure_window_secs),
+	S_INT("lockout_secs", struct raw_auth, lockout_secs),
 	CYAML_FIELD_END,
 };
 
@@ -2828,10 +2837,30 @@ static int conv_auth(struct ld *ld, const struct raw_auth *ra,
 		     struct config_auth *a)
 {
 	char p[PATH_BUF], q[PATH_BUF], msg[CONFIG_ERR_MSG_MAX];
+	int64_t v = 0;
+	int rc;
 
+	a->max_failures = DEF_AUTH_FAILURES;
+	a->failure_window_secs = DEF_AUTH_WINDOW;
+	a->lockout_secs = DEF_AUTH_LOCKOUT;
 	if (!ra)
 		return 0;
 	a->enabled = ra->enabled && *ra->enabled;
+	rc = conv_int(ld, "auth.max_failures", ra->max_failures, 0, 1000000,
+		      DEF_AUTH_FAILURES, &v);
+	if (rc)
+		return rc;
+	a->max_failures = (uint32_t)v;
+	rc = conv_int(ld, "auth.failure_window_secs", ra->failure_window_secs,
+		      1, 86400, DEF_AUTH_WINDOW, &v);
+	if (rc)
+		return rc;
+	a->failure_window_secs = (uint32_t)v;
+	rc = conv_int(ld, "auth.lockout_secs", ra->lockout_secs, 1, 86400,
+		      DEF_AUTH_LOCKOUT, &v);
+	if (rc)
+		return rc;
+	a->lockout_secs = (uint32_t)v;
 	if (ra->api_keys_count) {
 		a->api_keys = calloc(ra->api_keys_count,
 				     sizeof(struct config_api_key));
@@ -3430,6 +3459,10 @@ static json_t *auth_json(const struct config_auth *a, bool redact, bool *bad)
 	} else {
 		jset(o, "jwt", json_null(), bad);
 	}
+	jset(o, "max_failures", json_integer(a->max_failures), bad);
+	jset(o, "failure_window_secs", json_integer(a->failure_window_secs),
+	     bad);
+	jset(o, "lockout_secs", json_integer(a->lockout_secs), bad);
 	return o;
 }
 

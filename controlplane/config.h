@@ -228,6 +228,9 @@ struct config_auth {
 	struct config_api_key *api_keys; /* owned */
 	size_t n_api_keys;
 	struct config_jwt *jwt; /* owned; NULL: no JWT */
+	/* failed authentications per address: max_failures (0: no limit)
+	 * within failure_window_secs lock it out for lockout_secs */
+	uint32_t max_failures, failure_window_secs, lockout_secs;
 };
 
 struct config {

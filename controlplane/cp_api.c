@@ -812,6 +812,11 @@ void cp_metrics_text(struct cp *cp, struct http_server *srv,
 					    l, st->by_class[k]);
 		}
 	}
+	prom_family(
+		&p, "sentinel_api_auth_lockouts_total", "counter",
+		"Addresses locked out after repeated failed authentications");
+	prom_sample(&p, "sentinel_api_auth_lockouts_total", NULL,
+		    srv ? http_server_lockouts(srv) : 0);
 	proc_self(&rss, &cpu);
 	prom_family(&p, "sentinel_cp_resident_memory_bytes", "gauge",
 		    "Resident memory of sentinel-cp");

@@ -354,6 +354,9 @@ int main(int argc, char **argv)
 		.routes = cp_routes,
 		.nroutes = cp_nroutes,
 		.ctx = &cp,
+		.max_auth_failures = cp.cfg->auth.max_failures,
+		.auth_window_secs = cp.cfg->auth.failure_window_secs,
+		.auth_lockout_secs = cp.cfg->auth.lockout_secs,
 	};
 	rc = http_server_new(cp.loop, &ho, &cp.http, why, sizeof(why));
 	if (rc) {

@@ -386,6 +386,10 @@ int cp_reload(struct cp *cp, const char *actor, struct cp_reload_err *err)
 	cp->auth = na;
 	config_free(cp->cfg);
 	cp->cfg = nc;
+	if (cp->http)
+		http_server_set_auth_limits(cp->http, nc->auth.max_failures,
+					    nc->auth.failure_window_secs,
+					    nc->auth.lockout_secs);
 	log_init("sentinel-cp", cp_log_level(nc->agent.log_level));
 	log_msg(LOG_INFO, "configuration reloaded by %s: %zu rules", actor, n);
 	cp->last_reload_error[0] = '\0';

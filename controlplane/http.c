@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The HTTPS API server: h2o (libuv flavour) with OpenSSL, routes, JSON. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -7,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <syslog.h>
+#include <time.h>
 
 #include <h2o.h>
 #include <h2o/http2.h>
@@ -14,6 +17,7 @@
 #include <openssl/ssl.h>
 
 #include "http.h"
+#include "log.h"
 
 /* h2o itself refuses (plain-text 413) bodies above this multiple of the
  * configured limit; between the two the answer is a JSON 413. */
@@ -22,6 +26,19 @@
 struct http_handler {
 	h2o_handler_t super; /* first: h2o hands this pointer back */
 	struct http_server *srv;
+};
+
+/* Failed authentications by peer address: a bounded table (an address
+ * that finds its probe window full replaces the entry that went quiet
+ * first). */
+#define FAIL_SLOTS 4096
+#define FAIL_PROBE 8
+
+struct fail_ent {
+	uint8_t addr[16]; /* IPv6, or IPv4-mapped */
+	bool used;
+	uint32_t count;
+	uint64_t first_ns, last_ns, until_ns;
 };
 
 struct http_server {
@@ -37,6 +54,8 @@ struct http_server {
 	struct http_opts o;
 	int port;
 	struct http_route_stats *stats; /* nroutes + 1 */
+	struct fail_ent *fails;		/* FAIL_SLOTS */
+	uint64_t lockouts;
 };
 
 static const char *reason(int status)
@@ -68,6 +87,8 @@ static const char *reason(int status)
 		return "Unsupported Media Type";
 	case 422:
 		return "Unprocessable Entity";
+	case 429:
+		return "Too Many Requests";
 	case 500:
 		return "Internal Server Error";
 	case 502:
@@ -239,6 +260,13 @@ static void respond(h2o_req_t *req, struct http_response *rs)
 		h2o_add_header(&req->pool, &req->res.headers,
 			       H2O_TOKEN_WWW_AUTHENTICATE, NULL,
 			       H2O_STRLIT("Bearer, ApiKey"));
+	if (rs->retry_after) {
+		char *v = h2o_mem_alloc_pool(&req->pool, 12);
+		int n = snprintf(v, 12, "%u", rs->retry_after);
+
+		h2o_add_header(&req->pool, &req->res.headers,
+			       H2O_TOKEN_RETRY_AFTER, NULL, v, (size_t)n);
+	}
 	/* h2o_send_inline() leaves the length unknown: HTTP/1.1 would then
 	 * chunk a 200 and close the connection after any other status (h2o
 	 * 2.2's chunked filter), costing a TLS handshake per 201 or 4xx */
@@ -248,6 +276,128 @@ static void respond(h2o_req_t *req, struct http_response *rs)
 		free(body);
 	free(rs->raw);
 	json_decref(rs->body);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The peer's address as 16 bytes (IPv4 mapped); false if unknown. */
+static bool peer_addr(h2o_req_t *req, uint8_t out[16])
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (!req->conn->callbacks->get_peername)
+		return false;
+	len = req->conn->callbacks->get_peername(req->conn,
+						 (struct sockaddr *)&ss);
+	if (len && ss.ss_family == AF_INET) {
+		memset(out, 0, 10);
+		out[10] = out[11] = 0xff;
+		memcpy(out + 12, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+		return true;
+	}
+	if (len && ss.ss_family == AF_INET6) {
+		memcpy(out, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+		return true;
+	}
+	return false;
+}
+
+/* addr's entry; with add, a new one if none (replacing the quietest of
+ * its probe window when full); NULL otherwise. */
+static struct fail_ent *fail_find(struct http_server *s, const uint8_t *addr,
+				  bool add)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	struct fail_ent *victim = NULL;
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ addr[i]) * 0x100000001b3ULL;
+	for (int i = 0; i < FAIL_PROBE; i++) {
+		struct fail_ent *e = &s->fails[(h + i) % FAIL_SLOTS];
+
+		if (e->used && !memcmp(e->addr, addr, 16))
+			return e;
+		/* a free slot, else the one that went quiet first */
+		if (!victim || (victim->used &&
+				(!e->used || e->last_ns < victim->last_ns)))
+			victim = e;
+	}
+	if (!add)
+		return NULL;
+	*victim = (struct fail_ent){.used = true};
+	memcpy(victim->addr, addr, 16);
+	return victim;
+}
+
+/* Seconds addr stays locked out (0: not locked). */
+static unsigned fail_locked(struct http_server *s, const uint8_t *addr,
+			    uint64_t now)
+{
+	struct fail_ent *e;
+
+	if (!s->o.max_auth_failures || !(e = fail_find(s, addr, false)) ||
+	    e->until_ns <= now)
+		return 0;
+	return (unsigned)((e->until_ns - now) / 1000000000ull) + 1;
+}
+
+static void fail_note(struct http_server *s, const uint8_t *addr, uint64_t now)
+{
+	uint64_t window = s->o.auth_window_secs * 1000000000ull;
+	struct fail_ent *e;
+
+	if (!s->o.max_auth_failures)
+		return;
+	e = fail_find(s, addr, true);
+	if (!e->count || now - e->first_ns > window) {
+		e->count = 0;
+		e->first_ns = now;
+	}
+	e->last_ns = now;
+	if (++e->count >= s->o.max_auth_failures) {
+		char name[INET6_ADDRSTRLEN];
+		static int limit;
+
+		e->until_ns = now + s->o.auth_lockout_secs * 1000000000ull;
+		e->count = 0;
+		s->lockouts++;
+		if (!memcmp(addr, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12))
+			inet_ntop(AF_INET, addr + 12, name, sizeof(name));
+		else
+			inet_ntop(AF_INET6, addr, name, sizeof(name));
+		log_limited(
+			&limit, LOG_WARNING,
+			"API: %s locked out for %u s after %u failed authentications",
+			name, s->o.auth_lockout_secs, s->o.max_auth_failures);
+	}
+}
+
+static void fail_clear(struct http_server *s, const uint8_t *addr)
+{
+	struct fail_ent *e = fail_find(s, addr, false);
+
+	if (e)
+		e->used = false;
+}
+
+uint64_t http_server_lockouts(const struct http_server *s)
+{
+	return s->lockouts;
+}
+
+void http_server_set_auth_limits(struct http_server *s, unsigned max_failures,
+				 unsigned window_secs, unsigned lockout_secs)
+{
+	s->o.max_auth_failures = max_failures;
+	s->o.auth_window_secs = window_secs;
+	s->o.auth_lockout_secs = lockout_secs;
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
@@ -299,7 +449,21 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 		size_t klen = 0, alen = 0;
 		char why[160] =
 			"no credentials (X-API-Key or Authorization: Bearer)";
+		uint64_t now = mono_ns();
+		uint8_t addr[16];
+		bool known = peer_addr(req, addr);
+		unsigned wait = known ? fail_locked(s, addr, now) : 0;
 
+		if (wait) {
+			/* the credentials are not even read (ES256 costs
+			 * ~1.5 ms: guessing must not cost the server) */
+			http_error(
+				&rs, 429, NULL,
+				"too many failed authentications from this address; retry in %u s",
+				wait);
+			rs.retry_after = wait;
+			goto out;
+		}
 		key = http_header(&rq, "x-api-key", &klen);
 		authz = http_header(&rq, "authorization", &alen);
 		/* the callback decides, credentials or not: with auth
@@ -307,9 +471,15 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 		if (!s->o.authenticate ||
 		    s->o.authenticate(s->o.ctx, key, klen, authz, alen, &who,
 				      why, sizeof(why))) {
+			/* only credentials that were wrong count: a probe
+			 * without any (a health checker) locks no one out */
+			if (known && (klen || alen))
+				fail_note(s, addr, now);
 			http_error(&rs, 401, NULL, "%s", why);
 			goto out;
 		}
+		if (known && (klen || alen))
+			fail_clear(s, addr);
 		if (who.role < r->role) {
 			http_error(&rs, 403, NULL,
 				   "%s may not do this (role too low)",
@@ -443,7 +613,10 @@ int http_server_new(uv_loop_t *loop, const struct http_opts *o,
 	if (!s->o.body_limit)
 		s->o.body_limit = 1 << 20;
 	s->stats = calloc(o->nroutes + 1, sizeof(*s->stats));
-	if (!s->stats) {
+	s->fails = calloc(FAIL_SLOTS, sizeof(*s->fails));
+	if (!s->stats || !s->fails) {
+		free(s->stats);
+		free(s->fails);
 		free(s);
 		return -ENOMEM;
 	}
@@ -506,6 +679,7 @@ static void on_last_closed(uv_handle_t *h)
 	if (s->ssl)
 		SSL_CTX_free(s->ssl);
 	free(s->stats);
+	free(s->fails);
 	free(s);
 }
 
@@ -523,6 +697,7 @@ void http_server_free(struct http_server *s)
 	if (!s->ctx_ready) {
 		h2o_config_dispose(&s->config);
 		free(s->stats);
+		free(s->fails);
 		free(s);
 		return;
 	}

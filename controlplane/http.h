@@ -46,6 +46,7 @@ struct http_response {
 	char *raw;
 	size_t raw_len;
 	const char *content_type; /* static string; default JSON */
+	unsigned retry_after;	  /* seconds; > 0: a Retry-After header */
 };
 
 typedef void (*http_handler_fn)(void *ctx, const struct http_request *rq,
@@ -79,6 +80,10 @@ struct http_opts {
 	const struct http_route *routes; /* borrowed, must outlive the server */
 	size_t nroutes;
 	void *ctx; /* passed to handlers and authenticate */
+	/* failed authentications (credentials given and refused): an address
+	 * with max_auth_failures within auth_window_secs is answered 429,
+	 * credentials unread, for auth_lockout_secs (0: no limit) */
+	unsigned max_auth_failures, auth_window_secs, auth_lockout_secs;
 };
 
 /* Counters per route (index in routes; nroutes = unmatched) and status. */
@@ -92,6 +97,11 @@ struct http_server;
  * certificate file, the address...). */
 int http_server_new(uv_loop_t *loop, const struct http_opts *o,
 		    struct http_server **ret, char *err, size_t errlen);
+/* Lockouts so far (an address reaching max_auth_failures). */
+uint64_t http_server_lockouts(const struct http_server *s);
+/* Change the failed-authentication limits (http_opts) of a running server. */
+void http_server_set_auth_limits(struct http_server *s, unsigned max_failures,
+				 unsigned window_secs, unsigned lockout_secs);
 /* Stop listening and free; call it outside uv_run() (h2o runs the loop
  * once), then run the loop until the close callbacks have run. */
 void http_server_free(struct http_server *s);

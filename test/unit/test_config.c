@@ -163,6 +163,7 @@ static const struct bad {
 	{"insecure_bind", "api.bind_address", 4,
 	 "not a loopback address and auth is disabled"},
 	{"jwt_eddsa", "auth.jwt.algorithm", 6, "EdDSA is not supported"},
+	{"auth_lockout_zero", "auth.lockout_secs", 4, "0 is not 1..86400"},
 	{"key_both", "auth.api_keys[0].key_sha256", 7, "set one of key"},
 	{"key_role", "auth.api_keys[0].role", 7,
 	 "'root' is not one of admin, operator, viewer"},
