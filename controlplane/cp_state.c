@@ -332,6 +332,7 @@ int cp_reload(struct cp *cp, const char *actor, struct cp_reload_err *err)
 	struct config_err cerr;
 	struct cp_rule *rules;
 	struct auth *na = NULL;
+	struct http_tls *nt = NULL;
 	size_t n;
 	char why[320];
 	int rc, diff;
@@ -353,6 +354,20 @@ int cp_reload(struct cp *cp, const char *actor, struct cp_reload_err *err)
 		rc = -EINVAL;
 		goto fail;
 	}
+	/* the certificate and key are read again on every reload, the paths
+	 * changed or not: a renewal rewrites the same files */
+	if (cp->http && http_server_is_tls(cp->http) && nc->tls.enabled) {
+		rc = http_tls_load(nc->tls.cert_path, nc->tls.key_path,
+				   nc->tls.min_version == CONFIG_TLS_1_2, &nt,
+				   err->msg, sizeof(err->msg));
+		if (rc) {
+			snprintf(err->field, sizeof(err->field), "%s",
+				 strstr(err->msg, "tls.key") ? "tls.key_path"
+							     : "tls.cert_path");
+			rc = -EINVAL;
+			goto fail;
+		}
+	}
 	rc = cp_desired_rules(cp, nc, &rules, &n, err->msg, sizeof(err->msg));
 	if (rc) {
 		rc = -EINVAL;
@@ -365,10 +380,12 @@ int cp_reload(struct cp *cp, const char *actor, struct cp_reload_err *err)
 		goto fail;
 	}
 	diff = config_diff(cp->cfg, nc);
-	if (diff > 0 &&
-	    (diff & (CONFIG_DIFF_AGENT | CONFIG_DIFF_API | CONFIG_DIFF_TLS)))
+	if (diff > 0 && (diff & (CONFIG_DIFF_AGENT | CONFIG_DIFF_API)))
 		log_msg(LOG_WARNING,
-			"reload: agent, api and tls changes take effect at the next start");
+			"reload: agent and api changes take effect at the next start");
+	if (diff > 0 && (diff & CONFIG_DIFF_TLS) && !nt)
+		log_msg(LOG_WARNING,
+			"reload: turning TLS on or off takes effect at the next start");
 	if (nc->audit.enabled) {
 		audit_rule_changes(cp, cp->rules, cp->nrules, rules, n, actor);
 		struct store_audit e = {.actor = actor,
@@ -386,6 +403,12 @@ int cp_reload(struct cp *cp, const char *actor, struct cp_reload_err *err)
 	cp->auth = na;
 	config_free(cp->cfg);
 	cp->cfg = nc;
+	if (nt) {
+		http_server_set_tls(cp->http, nt);
+		nt = NULL;
+		log_msg(LOG_INFO,
+			"TLS certificate and key reloaded (new connections)");
+	}
 	if (cp->http)
 		http_server_set_auth_limits(cp->http, nc->auth.max_failures,
 					    nc->auth.failure_window_secs,
@@ -402,6 +425,7 @@ fail:
 		"reload refused, still running the previous configuration: %s",
 		err->msg);
 	auth_free(na);
+	http_tls_free(nt);
 	config_free(nc);
 	return rc;
 }

@@ -551,41 +551,81 @@ static const char *ssl_reason(unsigned long e, const char *fallback)
 	return r ? r : fallback;
 }
 
-static int tls_setup(struct http_server *s, char *err, size_t errlen)
+static int tls_ctx(const char *cert_file, const char *key_file,
+		   bool allow_tls12, SSL_CTX **ret, char *err, size_t errlen)
 {
+	SSL_CTX *c = SSL_CTX_new(TLS_server_method());
 	unsigned long e;
+	int rc = 0;
 
-	s->ssl = SSL_CTX_new(TLS_server_method());
-	if (!s->ssl)
+	if (!c)
 		return fail(err, errlen, -ENOMEM, "tls: no SSL context");
-	SSL_CTX_set_min_proto_version(
-		s->ssl, s->o.allow_tls12 ? TLS1_2_VERSION : TLS1_3_VERSION);
-	SSL_CTX_set_options(s->ssl, SSL_OP_NO_COMPRESSION |
-					    SSL_OP_NO_RENEGOTIATION |
-					    SSL_OP_CIPHER_SERVER_PREFERENCE);
-	if (s->o.allow_tls12 &&
-	    !SSL_CTX_set_cipher_list(s->ssl, "ECDHE+AESGCM:ECDHE+CHACHA20"))
-		return fail(err, errlen, -EINVAL, "tls: cipher list refused");
-	if (SSL_CTX_use_certificate_chain_file(s->ssl, s->o.cert_file) != 1) {
+	SSL_CTX_set_min_proto_version(c, allow_tls12 ? TLS1_2_VERSION
+						     : TLS1_3_VERSION);
+	SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+				       SSL_OP_CIPHER_SERVER_PREFERENCE);
+	if (allow_tls12 &&
+	    !SSL_CTX_set_cipher_list(c, "ECDHE+AESGCM:ECDHE+CHACHA20")) {
+		rc = fail(err, errlen, -EINVAL, "tls: cipher list refused");
+	} else if (SSL_CTX_use_certificate_chain_file(c, cert_file) != 1) {
 		e = ERR_get_error();
-		return fail(err, errlen, -EINVAL, "tls.cert %s: %s",
-			    s->o.cert_file,
-			    ssl_reason(e, "not a readable PEM certificate"));
-	}
-	if (SSL_CTX_use_PrivateKey_file(s->ssl, s->o.key_file,
-					SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(s->ssl) != 1) {
+		rc = fail(err, errlen, -EINVAL, "tls.cert %s: %s", cert_file,
+			  ssl_reason(e, "not a readable PEM certificate"));
+	} else if (SSL_CTX_use_PrivateKey_file(c, key_file, SSL_FILETYPE_PEM) !=
+			   1 ||
+		   SSL_CTX_check_private_key(c) != 1) {
 		e = ERR_get_error();
 		/* the reason only: never the key material */
-		return fail(
-			err, errlen, -EINVAL, "tls.key %s: %s", s->o.key_file,
+		rc = fail(
+			err, errlen, -EINVAL, "tls.key %s: %s", key_file,
 			ssl_reason(
 				e,
 				"not a readable PEM private key matching the certificate"));
 	}
-	h2o_ssl_register_alpn_protocols(s->ssl, h2o_http2_alpn_protocols);
-	s->accept_ctx.ssl_ctx = s->ssl;
+	if (rc) {
+		SSL_CTX_free(c);
+		return rc;
+	}
+	h2o_ssl_register_alpn_protocols(c, h2o_http2_alpn_protocols);
+	*ret = c;
 	return 0;
+}
+
+static int tls_setup(struct http_server *s, char *err, size_t errlen)
+{
+	int rc = tls_ctx(s->o.cert_file, s->o.key_file, s->o.allow_tls12,
+			 &s->ssl, err, errlen);
+
+	if (!rc)
+		s->accept_ctx.ssl_ctx = s->ssl;
+	return rc;
+}
+
+int http_tls_load(const char *cert_file, const char *key_file, bool allow_tls12,
+		  struct http_tls **ret, char *err, size_t errlen)
+{
+	return tls_ctx(cert_file, key_file, allow_tls12, (SSL_CTX **)ret, err,
+		       errlen);
+}
+
+void http_tls_free(struct http_tls *t)
+{
+	SSL_CTX_free((SSL_CTX *)t);
+}
+
+bool http_server_is_tls(const struct http_server *s)
+{
+	return s->ssl != NULL;
+}
+
+void http_server_set_tls(struct http_server *s, struct http_tls *t)
+{
+	/* a connection holds a reference on the context it was accepted
+	 * with (SSL_new): the old one goes with its last connection */
+	SSL_CTX_free(s->ssl);
+	s->ssl = (SSL_CTX *)t;
+	s->accept_ctx.ssl_ctx = s->ssl;
+	s->o.cert_file = s->o.key_file = NULL; /* borrowed; gone with it */
 }
 
 int http_server_new(uv_loop_t *loop, const struct http_opts *o,

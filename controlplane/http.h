@@ -97,6 +97,17 @@ struct http_server;
  * certificate file, the address...). */
 int http_server_new(uv_loop_t *loop, const struct http_opts *o,
 		    struct http_server **ret, char *err, size_t errlen);
+/* A TLS context loaded aside (certificate chain and key, checked to match),
+ * to replace a running server's: new connections get it, open ones keep
+ * theirs.  err names the file that failed (never key material). */
+struct http_tls;
+int http_tls_load(const char *cert_file, const char *key_file, bool allow_tls12,
+		  struct http_tls **ret, char *err, size_t errlen);
+void http_tls_free(struct http_tls *t);
+bool http_server_is_tls(const struct http_server *s);
+/* Serve new connections with t (taken). */
+void http_server_set_tls(struct http_server *s, struct http_tls *t);
+
 /* Lockouts so far (an address reaching max_auth_failures). */
 uint64_t http_server_lockouts(const struct http_server *s);
 /* Change the failed-authentication limits (http_opts) of a running server. */

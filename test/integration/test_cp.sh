@@ -250,6 +250,37 @@ r=$(as_admin POST /api/v1/config/reload)
 assert_ge "both removed from the file: the global pass applies again" 1 "$(ping4 2)"
 assert_eq "and the anti-lockout list is empty" "0" "$(jget "$(dpctl status)" 'd["mgmt"]')"
 
+# ---- TLS: a renewed certificate (same paths) is served after a reload ----
+fp_of() { openssl x509 -noout -fingerprint -sha256 | cut -d= -f2; }
+served_fp()
+{
+	nsenter --net="/run/netns/$NSB" openssl s_client -connect "127.0.0.1:$PORT" \
+		-servername localhost </dev/null 2>/dev/null | fp_of
+}
+fp_old=$(fp_of <"$WORK/cert.pem")
+assert_eq "sentinel-cp serves cert.pem" "$fp_old" "$(served_fp)"
+cp "$WORK/cert.pem" "$WORK/cert-old.pem"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$WORK/key-new.pem" -out "$WORK/cert-new.pem" -days 2 -subj /CN=localhost \
+	-addext subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1 || die "certificate"
+chmod 644 "$WORK/key-new.pem"
+mv "$WORK/key-new.pem" "$WORK/key.pem"
+mv "$WORK/cert-new.pem" "$WORK/cert.pem"
+fp_new=$(fp_of <"$WORK/cert.pem")
+assert_eq "renewed files: the old certificate until a reload" "$fp_old" "$(served_fp)"
+r=$(api POST /api/v1/config/reload -H "X-API-Key: $KEY_ADMIN" --cacert "$WORK/cert-old.pem")
+assert_eq "reload (over the old certificate)" "reloaded" "$(jget "$r" 'd["status"]')"
+assert_eq "the renewed certificate is served" "$fp_new" "$(served_fp)"
+assert_eq "and clients that trust it get in" "200" \
+	"$(as_viewer GET /api/v1/agent/status -o /dev/null -w '%{http_code}')"
+cp "$WORK/key.pem" "$WORK/key-good.pem"
+echo "not a key" >"$WORK/key.pem"
+r=$(as_admin POST /api/v1/config/reload -w '\n%{http_code}')
+assert_eq "a broken key file: reload refused, 422" "422" "$(echo "$r" | tail -1)"
+assert_eq "naming tls.key_path" "tls.key_path" "$(jget "$(echo "$r" | head -1)" 'd["error"]["field"]')"
+assert_eq "the running certificate stays" "$fp_new" "$(served_fp)"
+cp "$WORK/key-good.pem" "$WORK/key.pem"
+
 # ---- firewall.enabled: false enforces nothing and keeps the API rules ----
 write_config "" "  enabled: false
   interface_policies:
