@@ -759,6 +759,45 @@ static int order_cmp(const void *a, const void *b)
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
+/*
+ * Ranks of the rules in ord (sorted by priority, then input order): the
+ * priority's index among the distinct priorities, shifted left by enough
+ * bits for the largest group of equal priorities (at least 4), plus the
+ * rule's position in its group.  A rule added at a priority already in use
+ * (the default one, say), last in input order, changes no other rule's rank
+ * while the groups fit their bits, so the entries it leaves alone stay byte
+ * for byte what the kernel holds (fw_set_apply writes only those that
+ * differ); dense positions would renumber every rule after it.  Ranks stay
+ * below 2^31 (NO_MATCH is all ones); beyond, dense positions.
+ */
+static void ranks_assign(const struct order *ord, size_t n, __u32 *rank)
+{
+	size_t nprio = n ? 1 : 0, group = 1, maxgroup = 1, prio = 0, tie = 0;
+	unsigned int bits = 4;
+
+	for (size_t i = 1; i < n; i++) {
+		if (ord[i].r->priority != ord[i - 1].r->priority) {
+			nprio++;
+			group = 1;
+		} else if (++group > maxgroup) {
+			maxgroup = group;
+		}
+	}
+	while ((1ul << bits) < maxgroup)
+		bits++;
+	for (size_t i = 0; i < n; i++) {
+		if (i && ord[i].r->priority != ord[i - 1].r->priority) {
+			prio++;
+			tie = 0;
+		} else if (i) {
+			tie++;
+		}
+		rank[i] = (__u64)nprio << bits > 1ul << 31
+				  ? (__u32)i
+				  : (__u32)(prio << bits | tie);
+	}
+}
+
 static int u32_cmp(const void *a, const void *b)
 {
 	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
@@ -861,6 +900,7 @@ int fw_set_compile(const struct fw_rule *rules, size_t n, struct fw_set **ret,
 {
 	struct shapes sh = {};
 	struct order *ord = NULL;
+	__u32 *rank = NULL;
 	struct fw_set *s;
 	int rc;
 
@@ -875,7 +915,8 @@ int fw_set_compile(const struct fw_rule *rules, size_t n, struct fw_set **ret,
 	s->nrules = n;
 	s->ids = malloc((n ? n : 1) * sizeof(*s->ids));
 	ord = malloc((n ? n : 1) * sizeof(*ord));
-	if (!s->ids || !ord) {
+	rank = malloc((n ? n : 1) * sizeof(*rank));
+	if (!s->ids || !ord || !rank) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -899,8 +940,9 @@ int fw_set_compile(const struct fw_rule *rules, size_t n, struct fw_set **ret,
 	rc = shapes_build(&sh, rules, n);
 	if (rc)
 		goto out;
+	ranks_assign(ord, n, rank);
 	for (size_t i = 0; i < n; i++) {
-		rc = expand(s, &sh, ord[i].r, i, err, errlen);
+		rc = expand(s, &sh, ord[i].r, rank[i], err, errlen);
 		if (rc)
 			goto out;
 	}
@@ -908,11 +950,13 @@ int fw_set_compile(const struct fw_rule *rules, size_t n, struct fw_set **ret,
 	if (rc)
 		goto out;
 	free(ord);
+	free(rank);
 	free(sh.v);
 	*ret = s;
 	return 0;
 out:
 	free(ord);
+	free(rank);
 	free(sh.v);
 	fw_set_free(s);
 	return rc;

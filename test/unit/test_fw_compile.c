@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Unit tests of the rule compiler and the rule text parser (no privileges). */
+#include <endian.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -291,6 +293,93 @@ static void test_chains(void)
 	fw_set_free(s);
 }
 
+/*
+ * Ranks: a rule added with a priority already in use leaves every other
+ * rule's rank alone (the loader then rewrites only its entries); where
+ * grouped ranks would not fit in 31 bits they are dense positions, and
+ * still right.
+ */
+static void test_ranks(void)
+{
+	static struct fw_rule rules[32769 + 65536];
+	char err[FW_ERR_LEN];
+	struct fw_set *a = NULL, *b = NULL;
+	int moved = 0, bad = 0;
+	size_t n = 300;
+
+	/* rule i: UDP port i, priority i % 10; then one more at priority 0,
+	 * which sorts before 270 of them */
+	for (size_t i = 0; i <= n; i++) {
+		fw_rule_init(&rules[i]);
+		rules[i].id = i + 1;
+		rules[i].priority = i % 10;
+		rules[i].proto = 17;
+		rules[i].dport.lo = rules[i].dport.hi = i < n ? i : 5000;
+		rules[i].action = FW_ACT_DENY;
+	}
+	rules[n].priority = 0;
+	if (fw_set_compile(rules, n, &a, err, sizeof(err)) ||
+	    fw_set_compile(rules, n + 1, &b, err, sizeof(err))) {
+		CHECK(0, "compile: %s", err);
+		goto out;
+	}
+	for (size_t d = 0; d < n; d++) {
+		struct fw_pkt_fields p = {.family = 4, .proto = 17, .dport = d};
+		struct fw_rule_val va, vb;
+
+		if (!fw_set_classify(a, &p, &va) ||
+		    !fw_set_classify(b, &p, &vb) || va.rule_id != d + 1 ||
+		    vb.rule_id != d + 1)
+			bad++;
+		else
+			moved += va.rank != vb.rank;
+	}
+	CHECK(!bad && !moved,
+	      "a rule added at a priority in use: %d of 300 ranks moved (%d misjudged)",
+	      moved, bad);
+	fw_set_free(a);
+	fw_set_free(b);
+	a = b = NULL;
+	bad = 0;
+
+	/* 32,769 distinct priorities and a group of 65,536 equal ones: ranks
+	 * would need 32 bits, so they are dense positions -- and still right
+	 * (every rule its own /32 source, the group in the middle) */
+	n = 32769 + 65536;
+	for (size_t i = 0; i < n; i++) {
+		bool grp = i >= 16384 && i < 16384 + 65536;
+
+		fw_rule_init(&rules[i]);
+		rules[i].id = i + 1;
+		rules[i].priority = grp ? 20000 : 100000 - i;
+		rules[i].proto = 17;
+		rules[i].src.family = 4;
+		rules[i].src.plen = 32;
+		rules[i].src.addr[0] = htobe32(0x0a000000 + (__u32)i);
+		rules[i].action = i % 2 ? FW_ACT_DENY : FW_ACT_ALLOW;
+	}
+	if (fw_set_compile(rules, n, &a, err, sizeof(err))) {
+		CHECK(0, "compile of %zu rules: %s", n, err);
+		goto out;
+	}
+	for (size_t k = 0; k < n; k += 97) {
+		struct fw_pkt_fields p = {.family = 4, .proto = 17, .dport = 9};
+		const struct fw_rule *want;
+		struct fw_rule_val v;
+
+		p.src[0] = htobe32(0x0a000000 + (__u32)k);
+		want = ref_classify(rules, n, &p);
+		if (!fw_set_classify(a, &p, &v) || !want ||
+		    v.rule_id != want->id)
+			bad++;
+	}
+	CHECK(bad == 0, "ranks past 31 bits (dense): %d sources misjudged",
+	      bad);
+out:
+	fw_set_free(a);
+	fw_set_free(b);
+}
+
 int main(void)
 {
 	test_parse();
@@ -300,6 +389,7 @@ int main(void)
 	test_limits();
 	test_chains();
 	test_differential();
+	test_ranks();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
