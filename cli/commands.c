@@ -144,7 +144,7 @@ static void print_page(const json_t *v, const char *what, size_t shown)
 {
 	long long total, offset = 0, end;
 
-	if (!jint(v, "total", &total))
+	if (!jint(v, "total", &total) && !jint(v, "count", &total))
 		return;
 	jint(v, "offset", &offset);
 	end = offset + (long long)shown;
@@ -414,6 +414,8 @@ static int rule_row(struct table *t, const json_t *rule)
 	return r;
 }
 
+static int check_paging(const struct ctx *x);
+
 static int print_rules(const json_t *rules)
 {
 	return print_table(rule_cols, R_NCOLS, rules, rule_row);
@@ -421,13 +423,25 @@ static int print_rules(const json_t *rules)
 
 int cmd_fw_list(struct ctx *x, const char *arg)
 {
+	static const int opts[] = {OPT_LIMIT, OPT_OFFSET};
+	static const char *const keys[] = {"limit", "offset"};
+	bool paged = x->seen[OI(OPT_LIMIT)] || x->seen[OI(OPT_OFFSET)];
 	json_t *v;
+	char *path;
 	int r;
 
-	r = request_json(x, "GET", "/api/v1/firewall/rules", NULL, &v);
+	r = check_paging(x);
 	if (r != EXIT_OK)
 		return r;
-	r = show_list(x, v, "rules", print_rules, "no firewall rules", NULL);
+	path = request_list_path(x, "/api/v1/firewall/rules", opts, keys, 2);
+	if (!path)
+		return ctl_no_memory();
+	r = request_json(x, "GET", path, NULL, &v);
+	free(path);
+	if (r != EXIT_OK)
+		return r;
+	r = show_list(x, v, "rules", print_rules, "no firewall rules",
+		      paged ? "rules" : NULL);
 	json_decref(v);
 	return r;
 }

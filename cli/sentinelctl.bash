@@ -97,6 +97,7 @@ _sentinelctl()
 			--false-positive --limit --offset"
 		;;
 	'audit logs') opts="$global --component --actor --limit --offset" ;;
+	'firewall list') opts="$global --limit --offset" ;;
 	esac
 	if [[ $cur == -* ]]; then
 		_sentinelctl_reply -W "$opts"

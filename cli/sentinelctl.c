@@ -110,8 +110,8 @@ static const unsigned int opt_cmds[NOPT] = {
 	[OI(OPT_TO)] = M(C_ALERTS_LIST),
 	[OI(OPT_FALSE_POSITIVE)] = M(C_ALERTS_LIST),
 	[OI(OPT_ACTOR)] = M(C_AUDIT_LOGS),
-	[OI(OPT_LIMIT)] = M(C_ALERTS_LIST) | M(C_AUDIT_LOGS),
-	[OI(OPT_OFFSET)] = M(C_ALERTS_LIST) | M(C_AUDIT_LOGS),
+	[OI(OPT_LIMIT)] = M(C_ALERTS_LIST) | M(C_AUDIT_LOGS) | M(C_FW_LIST),
+	[OI(OPT_OFFSET)] = M(C_ALERTS_LIST) | M(C_AUDIT_LOGS) | M(C_FW_LIST),
 };
 
 struct command {
@@ -172,6 +172,7 @@ static void usage(FILE *f)
 	      "  --from TIME --to TIME (RFC 3339 or unix seconds) --false-positive true|false\n"
 	      "  --limit N (1..1000, default 100) --offset N\n"
 	      "audit logs: --component NAME --actor NAME --limit N --offset N\n"
+	      "firewall list: --limit N --offset N (a page; without them, every rule)\n"
 	      "\n"
 	      "Exit status:\n"
 	      "  0  success\n"

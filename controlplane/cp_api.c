@@ -191,14 +191,45 @@ static json_t *rule_json(const struct cp_rule *r, json_t *counters)
 	return o;
 }
 
+static bool page_of(const struct http_request *rq, struct store_page *pg,
+		    struct http_response *rs);
+
+/* ?limit=&offset=: one page of the rules, in list order, with the total. */
+static void rules_page(struct cp *cp, const struct http_request *rq,
+		       struct http_response *rs, json_t *counters)
+{
+	struct store_page pg;
+	json_t *arr;
+
+	if (!page_of(rq, &pg, rs))
+		return;
+	arr = json_array();
+	for (size_t i = pg.offset;
+	     arr && i < cp->nrules && i < (size_t)pg.offset + pg.limit; i++)
+		json_array_append_new(arr, rule_json(&cp->rules[i], counters));
+	rs->body =
+		json_pack("{s:o, s:I, s:I, s:I}", "rules", arr, "count",
+			  (json_int_t)cp->nrules, "limit", (json_int_t)pg.limit,
+			  "offset", (json_int_t)pg.offset);
+	if (!rs->body)
+		http_error(rs, 500, NULL, "out of memory");
+}
+
 static void h_rules_list(void *ctx, const struct http_request *rq,
 			 struct http_response *rs)
 {
 	struct cp *cp = ctx;
 	struct cp_list_cache *lc = &cp->rules_list;
 	json_t *counters = NULL, *arr, *o;
+	char buf[32];
 
 	cp_dp_counters(cp, &counters); /* hits are best effort */
+	if (http_query(rq, "limit", buf, sizeof(buf)) ||
+	    http_query(rq, "offset", buf, sizeof(buf))) {
+		rules_page(cp, rq, rs, counters);
+		json_decref(counters);
+		return;
+	}
 	/* the text is made again only when the rules or the counters (read
 	 * at most once a second) changed: a listing of 10,000 rules costs tens
 	 * of milliseconds of the loop to build */
@@ -218,13 +249,14 @@ static void h_rules_list(void *ctx, const struct http_request *rq,
 		json_decref(o);
 	}
 	json_decref(counters);
-	rs->raw = lc->text ? malloc(lc->len + 1) : NULL;
-	if (!rs->raw) {
+	if (!lc->text) {
 		http_error(rs, 500, NULL, "out of memory");
 		return;
 	}
-	memcpy(rs->raw, lc->text, lc->len + 1);
+	/* sent from the cache: the server copies it once, into the reply */
+	rs->raw = lc->text;
 	rs->raw_len = lc->len;
+	rs->raw_borrowed = true;
 }
 
 static ssize_t rule_find(const struct cp *cp, const char *id, size_t len)

@@ -112,8 +112,10 @@ void http_error(struct http_response *rs, int status, const char *field,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	json_decref(rs->body);
-	free(rs->raw);
+	if (!rs->raw_borrowed)
+		free(rs->raw);
 	rs->raw = NULL;
+	rs->raw_borrowed = false;
 	rs->content_type = NULL;
 	rs->status = status;
 	e = json_pack("{s:i, s:s}", "status", status, "message", msg);
@@ -274,7 +276,8 @@ static void respond(h2o_req_t *req, struct http_response *rs)
 	h2o_send_inline(req, body ? body : "", len); /* copies the body */
 	if (body != rs->raw)
 		free(body);
-	free(rs->raw);
+	if (!rs->raw_borrowed)
+		free(rs->raw);
 	json_decref(rs->body);
 }
 

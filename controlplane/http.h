@@ -47,6 +47,7 @@ struct http_response {
 	size_t raw_len;
 	const char *content_type; /* static string; default JSON */
 	unsigned retry_after;	  /* seconds; > 0: a Retry-After header */
+	bool raw_borrowed;	  /* raw is not freed (copied when sent) */
 };
 
 typedef void (*http_handler_fn)(void *ctx, const struct http_request *rq,

@@ -304,7 +304,7 @@ bench_get()
 		req/s p50 p99 cp dp
 	for n in $GET_RULES; do
 		cp_with "$n"
-		for path in /healthz /api/v1/firewall/rules; do
+		for path in /healthz /api/v1/firewall/rules '/api/v1/firewall/rules?limit=20'; do
 			for tool in wrk h2load; do
 				for c in $CONNS; do
 					get_run "$tool" "$path" "$n" "$c" || rc=1

@@ -656,7 +656,8 @@ static int method_of(const char *m)
 static void resp_clear(void)
 {
 	json_decref(R.body);
-	free(R.raw);
+	if (!R.raw_borrowed)
+		free(R.raw);
 	memset(&R, 0, sizeof(R));
 }
 
@@ -792,6 +793,12 @@ static char *dump(const json_t *j)
 		int st_ = (call);                                          \
 		CHECK(st_ == (want), "%s: status %d, want %d (%s)", #call, \
 		      st_, want, dump(R.body));                            \
+	} while (0)
+/* GET target as a viewer: a 400 naming field */
+#define CHECK_BAD_QUERY(target, field)                                    \
+	do {                                                              \
+		CHECK_STATUS(api("GET", target, NULL, &who_viewer), 400); \
+		CHECK_STR("error.field", field);                          \
 	} while (0)
 
 static uint32_t kid_of(const char *rule_id)
@@ -1006,8 +1013,31 @@ static void t_rules_list(void)
 	CHECK(peer_count(sentinel_Command_GetCounters) == 1 &&
 		      peer_count(-1) == 1,
 	      "%zu requests, want one GetCounters", peer_count(-1));
+	/* pages: the total in count, the window in limit and offset */
+	CHECK_STATUS(
+		api("GET", "/api/v1/firewall/rules?limit=1", NULL, &who_viewer),
+		200);
+	CHECK(json_array_size(jat(R.body, "rules")) == 1, "one rule a page");
+	CHECK_INT("count", 2);
+	CHECK_INT("limit", 1);
+	CHECK_INT("offset", 0);
+	CHECK_STR("rules[0].id", "cfg-ssh");
+	CHECK_STATUS(api("GET", "/api/v1/firewall/rules?limit=1&offset=1", NULL,
+			 &who_viewer),
+		     200);
+	CHECK_STR("rules[0].id", "cfg-deny-7002");
+	CHECK_INT("rules[0].hits.packets", 5);
+	CHECK_STATUS(api("GET", "/api/v1/firewall/rules?offset=2", NULL,
+			 &who_viewer),
+		     200);
+	CHECK(json_array_size(jat(R.body, "rules")) == 0,
+	      "past the end: no rules");
+	CHECK_INT("count", 2);
+	CHECK_INT("limit", 100);
+	CHECK_BAD_QUERY("/api/v1/firewall/rules?limit=0", "limit");
+	CHECK_BAD_QUERY("/api/v1/firewall/rules?offset=-1", "offset");
 	peer_clear(&peer);
-	tap_end("GET rules: configuration rules, kernel ids, hit counters");
+	tap_end("GET rules: configuration rules, kernel ids, hit counters, pages");
 }
 
 static uint32_t block_kid;
@@ -1781,10 +1811,7 @@ static void t_audit(void)
 			 &who_viewer),
 		     200);
 	CHECK_INT("total", 0);
-	CHECK_STATUS(
-		api("GET", "/api/v1/audit/logs?limit=5000", NULL, &who_viewer),
-		400);
-	CHECK_STR("error.field", "limit");
+	CHECK_BAD_QUERY("/api/v1/audit/logs?limit=5000", "limit");
 
 	CHECK_STATUS(api("GET", "/api/v1/audit/rules/silent-1/history", NULL,
 			 &who_viewer),

@@ -406,6 +406,13 @@ check "firewall list table: ranges, vlan, state, hits" \
 	eval 'grep -q "^block-telnet .*10.0.0.0/8 .*1024-65535 .*192.0.2.1 .*23 .*100 .*eth0 .*dry-run .*api .*123456 .*3.0 MiB$" out && grep -q "840 B$" out'
 run firewall list --output json
 check "firewall list -o json: the server's JSON" eval 'rc_is 0 && out_json_is "{\"rules\": RULES, \"count\": 2}"'
+respond "GET /api/v1/firewall/rules" 200 '{"rules":[{"id":"allow-ssh","priority":10,"action":"allow","protocol":"tcp","dst_port":22,"source":"config","kernel_id":1,"hits":{"packets":0,"bytes":0}}],"count":7,"limit":1,"offset":3}'
+run firewall list --limit 1 --offset 3
+check "firewall list --limit --offset: a page, and which" \
+	eval 'rc_is 0 && is "$(req 1 query)" "limit=1&offset=3" && out_has allow-ssh && out_has "rules 4-4 of 7; more with --offset 4"'
+reset_responses
+run firewall list --offset -1
+check "firewall list --offset -1: usage error, nothing sent" eval 'rc_is 1 && is "$(req 1 path)" "<no request 1>"'
 run firewall list --host 127.0.0.1
 check "options after the command (eBPFsentinel style)" eval 'rc_is 0 && out_has block-telnet'
 raw --host 127.0.0.1 --port "$port" --cacert server.pem firewall list
