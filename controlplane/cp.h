@@ -58,9 +58,16 @@ struct cp_event_stats {
 struct cp_list_cache {
 	char *text; /* owned */
 	size_t len;
-	uint64_t gen;	  /* cp->rules_gen it shows */
-	json_t *counters; /* a reference to the counters it shows */
+	size_t *off; /* owned; n + 1: where each rule's JSON starts, the end */
+	size_t n;
+	char **rtxt; /* owned; per rule: its JSON without hits and final '}' */
+	size_t nrtxt;
+	uint64_t rtxt_gen; /* cp->rules_gen rtxt shows */
+	uint64_t gen;	   /* cp->rules_gen it shows */
+	json_t *counters;  /* a reference to the counters it shows */
 };
+
+void cp_list_cache_free(struct cp_list_cache *lc);
 
 struct cp {
 	uv_loop_t *loop;

@@ -194,25 +194,175 @@ static json_t *rule_json(const struct cp_rule *r, json_t *counters)
 static bool page_of(const struct http_request *rq, struct store_page *pg,
 		    struct http_response *rs);
 
-/* ?limit=&offset=: one page of the rules, in list order, with the total. */
-static void rules_page(struct cp *cp, const struct http_request *rq,
-		       struct http_response *rs, json_t *counters)
+struct textbuf {
+	char *p;
+	size_t len, cap;
+	bool bad;
+};
+
+static void tb_add(struct textbuf *b, const char *s, size_t n)
 {
+	if (b->bad)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = (b->len + n + 1) * 2;
+		char *p = realloc(b->p, cap);
+
+		if (!p) {
+			b->bad = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void cp_list_cache_free(struct cp_list_cache *lc)
+{
+	for (size_t i = 0; lc->rtxt && i < lc->nrtxt; i++)
+		free(lc->rtxt[i]);
+	free(lc->rtxt);
+	free(lc->text);
+	free(lc->off);
+	json_decref(lc->counters);
+	memset(lc, 0, sizeof(*lc));
+}
+
+/* Each rule's JSON without its hits (and the closing brace): made again
+ * only when the rules change. */
+static int list_rules_text(struct cp *cp)
+{
+	struct cp_list_cache *lc = &cp->rules_list;
+	char **t;
+
+	if (lc->rtxt && lc->rtxt_gen == cp->rules_gen)
+		return 0;
+	t = calloc(cp->nrules + 1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i < cp->nrules; i++) {
+		const struct cp_rule *r = &cp->rules[i];
+		json_t *o = config_rule_to_json(&r->r);
+
+		json_object_set_new(
+			o, "source",
+			json_string(r->from_api ? "api" : "config"));
+		json_object_set_new(o, "kernel_id", json_integer(r->kernel_id));
+		t[i] = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		json_decref(o);
+		if (!t[i] || strlen(t[i]) < 2) {
+			for (size_t k = 0; k <= i; k++)
+				free(t[k]);
+			free(t);
+			return -ENOMEM;
+		}
+		t[i][strlen(t[i]) - 1] = '\0'; /* the hits come before it */
+	}
+	for (size_t i = 0; lc->rtxt && i < lc->nrtxt; i++)
+		free(lc->rtxt[i]);
+	free(lc->rtxt);
+	lc->rtxt = t;
+	lc->nrtxt = cp->nrules;
+	lc->rtxt_gen = cp->rules_gen;
+	return 0;
+}
+
+/*
+ * Make the listing's text again if the rules or the counters (read at most
+ * once a second) changed, from each rule's text and its hits.  off[i] is
+ * where rule i's JSON starts in it, off[n] where the last one ends: a page
+ * is a slice of it.
+ */
+static int list_refresh(struct cp *cp, json_t *counters)
+{
+	struct cp_list_cache *lc = &cp->rules_list;
+	json_t *hits = json_object_get(counters, "rules");
+	struct textbuf b = {0};
+	size_t *off;
+	char tail[96];
+
+	if (lc->text && lc->gen == cp->rules_gen && lc->counters == counters)
+		return 0;
+	if (list_rules_text(cp))
+		return -ENOMEM;
+	off = malloc((cp->nrules + 1) * sizeof(*off));
+	if (!off)
+		return -ENOMEM;
+	tb_add(&b, "{\"rules\":[", 10);
+	for (size_t i = 0; i < cp->nrules && !b.bad; i++) {
+		json_t *h = NULL;
+		char k[16];
+		int n;
+
+		if (hits) {
+			snprintf(k, sizeof(k), "%u", cp->rules[i].kernel_id);
+			h = json_object_get(hits, k);
+		}
+		if (i)
+			tb_add(&b, ",", 1);
+		off[i] = b.len;
+		tb_add(&b, lc->rtxt[i], strlen(lc->rtxt[i]));
+		n = snprintf(tail, sizeof(tail),
+			     ",\"hits\":{\"packets\":%" JSON_INTEGER_FORMAT
+			     ",\"bytes\":%" JSON_INTEGER_FORMAT "}}",
+			     json_integer_value(json_object_get(h, "packets")),
+			     json_integer_value(json_object_get(h, "bytes")));
+		tb_add(&b, tail, (size_t)n);
+	}
+	off[cp->nrules] = b.len;
+	snprintf(tail, sizeof(tail), "],\"count\":%zu}", cp->nrules);
+	tb_add(&b, tail, strlen(tail));
+	if (b.bad) {
+		free(b.p);
+		free(off);
+		return -ENOMEM;
+	}
+	free(lc->text);
+	free(lc->off);
+	json_decref(lc->counters);
+	lc->text = b.p;
+	lc->len = b.len;
+	lc->off = off;
+	lc->n = cp->nrules;
+	lc->gen = cp->rules_gen;
+	lc->counters = json_incref(counters);
+	return 0;
+}
+
+/* ?limit=&offset=: one page of the listing (a slice of its text), with
+ * the total in count. */
+static void rules_page(struct cp *cp, const struct http_request *rq,
+		       struct http_response *rs)
+{
+	const struct cp_list_cache *lc = &cp->rules_list;
+	struct textbuf b = {0};
 	struct store_page pg;
-	json_t *arr;
+	size_t a, e;
+	char tail[96];
 
 	if (!page_of(rq, &pg, rs))
 		return;
-	arr = json_array();
-	for (size_t i = pg.offset;
-	     arr && i < cp->nrules && i < (size_t)pg.offset + pg.limit; i++)
-		json_array_append_new(arr, rule_json(&cp->rules[i], counters));
-	rs->body =
-		json_pack("{s:o, s:I, s:I, s:I}", "rules", arr, "count",
-			  (json_int_t)cp->nrules, "limit", (json_int_t)pg.limit,
-			  "offset", (json_int_t)pg.offset);
-	if (!rs->body)
+	a = pg.offset < lc->n ? (size_t)pg.offset : lc->n;
+	e = lc->n - a < pg.limit ? lc->n : a + pg.limit;
+	tb_add(&b, "{\"rules\":[", 10);
+	if (e > a) /* rule e - 1 ends where the comma before rule e is */
+		tb_add(&b, lc->text + lc->off[a],
+		       (e < lc->n ? lc->off[e] - 1 : lc->off[lc->n]) -
+			       lc->off[a]);
+	snprintf(tail, sizeof(tail),
+		 "],\"count\":%zu,\"limit\":%u,\"offset\":%llu}", lc->n,
+		 pg.limit, (unsigned long long)pg.offset);
+	tb_add(&b, tail, strlen(tail));
+	if (b.bad) {
+		free(b.p);
 		http_error(rs, 500, NULL, "out of memory");
+		return;
+	}
+	rs->raw = b.p;
+	rs->raw_len = b.len;
 }
 
 static void h_rules_list(void *ctx, const struct http_request *rq,
@@ -220,37 +370,20 @@ static void h_rules_list(void *ctx, const struct http_request *rq,
 {
 	struct cp *cp = ctx;
 	struct cp_list_cache *lc = &cp->rules_list;
-	json_t *counters = NULL, *arr, *o;
+	json_t *counters = NULL;
 	char buf[32];
+	int rc;
 
 	cp_dp_counters(cp, &counters); /* hits are best effort */
-	if (http_query(rq, "limit", buf, sizeof(buf)) ||
-	    http_query(rq, "offset", buf, sizeof(buf))) {
-		rules_page(cp, rq, rs, counters);
-		json_decref(counters);
+	rc = list_refresh(cp, counters);
+	json_decref(counters);
+	if (rc) {
+		http_error(rs, 500, NULL, "out of memory");
 		return;
 	}
-	/* the text is made again only when the rules or the counters (read
-	 * at most once a second) changed: a listing of 10,000 rules costs tens
-	 * of milliseconds of the loop to build */
-	if (!lc->text || lc->gen != cp->rules_gen || lc->counters != counters) {
-		arr = json_array();
-		for (size_t i = 0; i < cp->nrules; i++)
-			json_array_append_new(
-				arr, rule_json(&cp->rules[i], counters));
-		o = json_pack("{s:o, s:I}", "rules", arr, "count",
-			      (json_int_t)cp->nrules);
-		free(lc->text);
-		json_decref(lc->counters);
-		lc->text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-		lc->len = lc->text ? strlen(lc->text) : 0;
-		lc->gen = cp->rules_gen;
-		lc->counters = json_incref(counters);
-		json_decref(o);
-	}
-	json_decref(counters);
-	if (!lc->text) {
-		http_error(rs, 500, NULL, "out of memory");
+	if (http_query(rq, "limit", buf, sizeof(buf)) ||
+	    http_query(rq, "offset", buf, sizeof(buf))) {
+		rules_page(cp, rq, rs);
 		return;
 	}
 	/* sent from the cache: the server copies it once, into the reply */

@@ -420,8 +420,7 @@ int main(int argc, char **argv)
 	auth_free(cp.auth);
 	json_decref(cp.dp.status);
 	json_decref(cp.counters);
-	free(cp.rules_list.text);
-	json_decref(cp.rules_list.counters);
+	cp_list_cache_free(&cp.rules_list);
 	free(cp.rules);
 	free(cp.kmap);
 	config_free(cp.cfg);

@@ -579,8 +579,7 @@ static void cp_teardown(void)
 	auth_free(cp.auth);
 	json_decref(cp.dp.status);
 	json_decref(cp.counters);
-	free(cp.rules_list.text);
-	json_decref(cp.rules_list.counters);
+	cp_list_cache_free(&cp.rules_list);
 	free(cp.rules);
 	free(cp.kmap);
 	config_free(cp.cfg);
@@ -1042,6 +1041,44 @@ static void t_rules_list(void)
 
 static uint32_t block_kid;
 
+/* Every page (limit 1..n+1, offset 0..n+1) of the rules is the slice of
+ * the whole listing it names, with the total in count. */
+static void check_pages(void)
+{
+	json_t *all;
+	size_t n;
+	int bad = 0;
+
+	CHECK_STATUS(api("GET", "/api/v1/firewall/rules", NULL, &who_viewer),
+		     200);
+	all = json_incref(json_object_get(R.body, "rules"));
+	n = json_array_size(all);
+	for (size_t lim = 1; lim <= n + 1; lim++)
+		for (size_t off = 0; off <= n + 1; off++) {
+			char t[96];
+			json_t *got;
+
+			snprintf(t, sizeof(t),
+				 "/api/v1/firewall/rules?limit=%zu&offset=%zu",
+				 lim, off);
+			if (api("GET", t, NULL, &who_viewer) != 200) {
+				bad++;
+				continue;
+			}
+			got = json_object_get(R.body, "rules");
+			bad += json_array_size(got) !=
+			       (off < n ? (n - off < lim ? n - off : lim) : 0);
+			for (size_t i = 0; i < json_array_size(got); i++)
+				bad += !json_equal(
+					json_array_get(got, i),
+					json_array_get(all, off + i));
+			bad += jint("count") != (long long)n;
+		}
+	CHECK(n >= 3 && bad == 0, "%zu rules: %d pages differ from the slice",
+	      n, bad);
+	json_decref(all);
+}
+
 static void t_rules_add(void)
 {
 	const struct peer_req *q;
@@ -1145,9 +1182,10 @@ static void t_rules_add(void)
 	      "the disabled rule was sent");
 	CHECK(listed("off-1") && stored("off-1") && cp.nrules == 5,
 	      "the disabled rule is not kept");
+	check_pages();
 	peer_clear(&peer);
 	tap_end("POST rules: enforced before the 201, then stored; 409 for a "
-		"taken id");
+		"taken id; every page a slice of the listing");
 }
 
 static void t_rules_bad(void)
