@@ -174,14 +174,17 @@ static void mask_addr(__u32 *mask, const struct fw_cidr *c)
 	fw_prefix_mask(mask, c->family ? c->plen : 0);
 }
 
-static __u64 hash_bytes(const void *p, size_t n)
+/* A hash of a rule hash key (a whole number of 64-bit words). */
+static size_t key_hash(const void *k, size_t ksize)
 {
-	const unsigned char *b = p;
-	__u64 h = 0xcbf29ce484222325ULL;
+	__u64 h = 0, w;
 
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 0x100000001b3ULL;
-	return h ^ (h >> 29);
+	for (size_t i = 0; i + 8 <= ksize; i += 8) {
+		memcpy(&w, (const char *)k + i, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	return (size_t)h;
 }
 
 static int entries_grow(struct entries *e)
@@ -212,7 +215,7 @@ static int entries_grow(struct entries *e)
 	e->cap = cap;
 	for (size_t i = 0; i < e->n; i++) {
 		size_t slot =
-			hash_bytes((char *)e->keys + i * e->ksize, e->ksize) &
+			key_hash((char *)e->keys + i * e->ksize, e->ksize) &
 			(e->nslots - 1);
 
 		while (e->slots[slot])
@@ -230,7 +233,7 @@ static long entries_find(const struct entries *e, const void *key,
 
 	if (!e->nslots)
 		return -1;
-	slot = hash_bytes(key, e->ksize) & (e->nslots - 1);
+	slot = key_hash(key, e->ksize) & (e->nslots - 1);
 	while (e->slots[slot]) {
 		__u32 i = e->slots[slot] - 1;
 
@@ -750,13 +753,36 @@ struct order {
 	size_t pos;
 };
 
-static int order_cmp(const void *a, const void *b)
+/*
+ * Sort a[0..n) (tmp: room for n more) by LSD radix, a byte at a time,
+ * skipping the bytes every key shares: a few passes over 10,000 keys
+ * instead of qsort's ~130,000 indirect comparisons.
+ */
+static void radix_u64(__u64 *a, __u64 *tmp, size_t n)
 {
-	const struct order *x = a, *y = b;
+	__u64 all_or = 0, all_and = ~0ull;
 
-	if (x->r->priority != y->r->priority)
-		return x->r->priority < y->r->priority ? -1 : 1;
-	return x->pos < y->pos ? -1 : x->pos > y->pos;
+	for (size_t i = 0; i < n; i++) {
+		all_or |= a[i];
+		all_and &= a[i];
+	}
+	for (unsigned int sh = 0; sh < 64; sh += 8) {
+		size_t cnt[256] = {0};
+
+		if (!(((all_or ^ all_and) >> sh) & 0xff))
+			continue; /* the same byte everywhere */
+		for (size_t i = 0; i < n; i++)
+			cnt[(a[i] >> sh) & 0xff]++;
+		for (size_t i = 0, sum = 0; i < 256; i++) {
+			size_t c = cnt[i];
+
+			cnt[i] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			tmp[cnt[(a[i] >> sh) & 0xff]++] = a[i];
+		memcpy(a, tmp, n * sizeof(*a));
+	}
 }
 
 /*
@@ -901,6 +927,7 @@ int fw_set_compile(const struct fw_rule *rules, size_t n, struct fw_set **ret,
 	struct shapes sh = {};
 	struct order *ord = NULL;
 	__u32 *rank = NULL;
+	__u64 *key = NULL;
 	struct fw_set *s;
 	int rc;
 
@@ -916,7 +943,8 @@ int fw_set_compile(const struct fw_rule *rules, size_t n, struct fw_set **ret,
 	s->ids = malloc((n ? n : 1) * sizeof(*s->ids));
 	ord = malloc((n ? n : 1) * sizeof(*ord));
 	rank = malloc((n ? n : 1) * sizeof(*rank));
-	if (!s->ids || !ord || !rank) {
+	key = malloc((n ? 2 * n : 1) * sizeof(*key));
+	if (!s->ids || !ord || !rank || !key) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -924,11 +952,13 @@ int fw_set_compile(const struct fw_rule *rules, size_t n, struct fw_set **ret,
 		rc = rule_check(&rules[i], err, errlen);
 		if (rc)
 			goto out;
-		s->ids[i] = rules[i].id;
-		ord[i].r = &rules[i];
-		ord[i].pos = i;
 	}
-	qsort(s->ids, n, sizeof(*s->ids), u32_cmp);
+	/* keys: the id, then priority << 32 | input position */
+	for (size_t i = 0; i < n; i++)
+		key[i] = rules[i].id;
+	radix_u64(key, key + n, n);
+	for (size_t i = 0; i < n; i++)
+		s->ids[i] = (__u32)key[i];
 	for (size_t i = 1; i < n; i++)
 		if (s->ids[i] == s->ids[i - 1]) {
 			rc = fail(err, errlen, -EINVAL,
@@ -936,7 +966,13 @@ int fw_set_compile(const struct fw_rule *rules, size_t n, struct fw_set **ret,
 				  s->ids[i]);
 			goto out;
 		}
-	qsort(ord, n, sizeof(*ord), order_cmp);
+	for (size_t i = 0; i < n; i++)
+		key[i] = (__u64)rules[i].priority << 32 | i;
+	radix_u64(key, key + n, n);
+	for (size_t i = 0; i < n; i++) {
+		ord[i].pos = (__u32)key[i];
+		ord[i].r = &rules[ord[i].pos];
+	}
 	rc = shapes_build(&sh, rules, n);
 	if (rc)
 		goto out;
@@ -951,12 +987,14 @@ int fw_set_compile(const struct fw_rule *rules, size_t n, struct fw_set **ret,
 		goto out;
 	free(ord);
 	free(rank);
+	free(key);
 	free(sh.v);
 	*ret = s;
 	return 0;
 out:
 	free(ord);
 	free(rank);
+	free(key);
 	free(sh.v);
 	fw_set_free(s);
 	return rc;
@@ -1147,19 +1185,6 @@ static int image_build(const struct fw_set *s, __u32 gen, struct fw_image **ret)
 nomem:
 	fw_image_free(img);
 	return -ENOMEM;
-}
-
-/* A hash of a rule hash key (a whole number of 64-bit words). */
-static size_t key_hash(const void *k, size_t ksize)
-{
-	__u64 h = 0, w;
-
-	for (size_t i = 0; i + 8 <= ksize; i += 8) {
-		memcpy(&w, (const char *)k + i, 8);
-		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
-		h ^= h >> 29;
-	}
-	return (size_t)h;
 }
 
 /* Update n entries of fd from keys / vals, BATCH at a time. */
