@@ -83,6 +83,7 @@ struct fw_maps {
 	__u32 *cnt_ids;
 	size_t ncnt_ids;
 	bool cnt_known;
+	struct fw_pf_gen *pfbuf; /* write buffer of fw_pf values */
 };
 
 struct fw_bpf;

@@ -63,6 +63,7 @@ static void inner_init(struct fw_maps *m)
 	m->cnt_ids = NULL;
 	m->ncnt_ids = 0;
 	m->cnt_known = false;
+	m->pfbuf = NULL;
 }
 
 void fw_maps_cache_free(struct fw_maps *m)
@@ -74,6 +75,7 @@ void fw_maps_cache_free(struct fw_maps *m)
 		fw_image_free(m->img[g]);
 	}
 	free(m->cnt_ids);
+	free(m->pfbuf);
 	inner_init(m);
 }
 

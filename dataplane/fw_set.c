@@ -1314,14 +1314,16 @@ out:
 }
 
 /* Write s's fast path and prefilter, tagged tag, into fw_pf[gen]. */
-static int write_fast(const struct fw_maps *m, const struct fw_set *s,
-		      __u32 gen, __u32 tag)
+static int write_fast(struct fw_maps *m, const struct fw_set *s, __u32 gen,
+		      __u32 tag)
 {
-	struct fw_pf_gen *g = calloc(1, sizeof(*g));
-	int err = 0;
+	struct fw_pf_gen *g = m->pfbuf;
 
-	if (!g)
+	/* one buffer for the process: a value is up to 1 MiB, and the words
+	 * past g->words (left from an earlier set) are never read */
+	if (!g && !(g = m->pfbuf = calloc(1, sizeof(*g))))
 		return -ENOMEM;
+	memset(g, 0, offsetof(struct fw_pf_gen, bloom));
 	g->tag = tag;
 	g->words = s->pf_words;
 	g->ntup4 = s->ntup4;
@@ -1336,10 +1338,7 @@ static int write_fast(const struct fw_maps *m, const struct fw_set *s,
 	}
 	if (s->pf_words)
 		memcpy(g->bloom, s->pf, s->pf_words * sizeof(*s->pf));
-	if (bpf_map_update_elem(m->pf, &gen, g, BPF_ANY))
-		err = -errno;
-	free(g);
-	return err;
+	return bpf_map_update_elem(m->pf, &gen, g, BPF_ANY) ? -errno : 0;
 }
 
 /* Keys per batch of the counter map (each with a value per CPU). */
