@@ -184,6 +184,14 @@ static size_t key_hash(const void *k, size_t ksize)
 		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
 		h ^= h >> 29;
 	}
+	/* a multiply carries bits only upwards: without a final mix the
+	 * high half of the last word (an IPv4 key's destination) would
+	 * barely reach the low bits a table index takes (murmur3's fmix64) */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
 	return (size_t)h;
 }
 

@@ -344,7 +344,7 @@ static void test_ranks(void)
 
 	/* 32,769 distinct priorities and a group of 65,536 equal ones: ranks
 	 * would need 32 bits, so they are dense positions -- and still right
-	 * (every rule its own /32 source, the group in the middle) */
+	 * (every rule its own /32 destination, the group in the middle) */
 	n = 32769 + 65536;
 	for (size_t i = 0; i < n; i++) {
 		bool grp = i >= 16384 && i < 16384 + 65536;
@@ -353,9 +353,12 @@ static void test_ranks(void)
 		rules[i].id = i + 1;
 		rules[i].priority = grp ? 20000 : 100000 - i;
 		rules[i].proto = 17;
-		rules[i].src.family = 4;
-		rules[i].src.plen = 32;
-		rules[i].src.addr[0] = htobe32(0x0a000000 + (__u32)i);
+		/* consecutive destinations: keys that differ only in the
+		 * high half of their last word (a weak key hash made this
+		 * compilation quadratic) */
+		rules[i].dst.family = 4;
+		rules[i].dst.plen = 32;
+		rules[i].dst.addr[0] = htobe32(0x0a000000 + (__u32)i);
 		rules[i].action = i % 2 ? FW_ACT_DENY : FW_ACT_ALLOW;
 	}
 	if (fw_set_compile(rules, n, &a, err, sizeof(err))) {
@@ -367,7 +370,7 @@ static void test_ranks(void)
 		const struct fw_rule *want;
 		struct fw_rule_val v;
 
-		p.src[0] = htobe32(0x0a000000 + (__u32)k);
+		p.dst[0] = htobe32(0x0a000000 + (__u32)k);
 		want = ref_classify(rules, n, &p);
 		if (!fw_set_classify(a, &p, &v) || !want ||
 		    v.rule_id != want->id)
