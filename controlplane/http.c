@@ -307,15 +307,18 @@ static bool peer_addr(h2o_req_t *req, uint8_t out[16])
 	}
 	if (len && ss.ss_family == AF_INET6) {
 		memcpy(out, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+		/* one host holds a whole /64: count it as one address */
+		if (memcmp(out, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12))
+			memset(out + 8, 0, 8);
 		return true;
 	}
 	return false;
 }
 
-/* addr's entry; with add, a new one if none (replacing the quietest of
- * its probe window when full); NULL otherwise. */
+/* addr's entry; with add, a new one if none (replacing the quietest
+ * entry of its probe window that is not locked out); NULL otherwise. */
 static struct fail_ent *fail_find(struct http_server *s, const uint8_t *addr,
-				  bool add)
+				  bool add, uint64_t now)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 	struct fail_ent *victim = NULL;
@@ -327,12 +330,15 @@ static struct fail_ent *fail_find(struct http_server *s, const uint8_t *addr,
 
 		if (e->used && !memcmp(e->addr, addr, 16))
 			return e;
-		/* a free slot, else the one that went quiet first */
+		/* a free slot, else the one that went quiet first; never
+		 * one locked out (a flood of addresses must not free it) */
+		if (e->used && e->until_ns > now)
+			continue;
 		if (!victim || (victim->used &&
 				(!e->used || e->last_ns < victim->last_ns)))
 			victim = e;
 	}
-	if (!add)
+	if (!add || !victim)
 		return NULL;
 	*victim = (struct fail_ent){.used = true};
 	memcpy(victim->addr, addr, 16);
@@ -345,7 +351,7 @@ static unsigned fail_locked(struct http_server *s, const uint8_t *addr,
 {
 	struct fail_ent *e;
 
-	if (!s->o.max_auth_failures || !(e = fail_find(s, addr, false)) ||
+	if (!s->o.max_auth_failures || !(e = fail_find(s, addr, false, now)) ||
 	    e->until_ns <= now)
 		return 0;
 	return (unsigned)((e->until_ns - now) / 1000000000ull) + 1;
@@ -358,7 +364,9 @@ static void fail_note(struct http_server *s, const uint8_t *addr, uint64_t now)
 
 	if (!s->o.max_auth_failures)
 		return;
-	e = fail_find(s, addr, true);
+	e = fail_find(s, addr, true, now);
+	if (!e)
+		return; /* its window is all lockouts: the table is bounded */
 	if (!e->count || now - e->first_ns > window) {
 		e->count = 0;
 		e->first_ns = now;
@@ -380,14 +388,6 @@ static void fail_note(struct http_server *s, const uint8_t *addr, uint64_t now)
 			"API: %s locked out for %u s after %u failed authentications",
 			name, s->o.auth_lockout_secs, s->o.max_auth_failures);
 	}
-}
-
-static void fail_clear(struct http_server *s, const uint8_t *addr)
-{
-	struct fail_ent *e = fail_find(s, addr, false);
-
-	if (e)
-		e->used = false;
 }
 
 uint64_t http_server_lockouts(const struct http_server *s)
@@ -475,14 +475,15 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 		    s->o.authenticate(s->o.ctx, key, klen, authz, alen, &who,
 				      why, sizeof(why))) {
 			/* only credentials that were wrong count: a probe
-			 * without any (a health checker) locks no one out */
+			 * without any (a health checker) locks no one out; a
+			 * right one resets nothing (a viewer key must not buy
+			 * guesses at the admin's) */
 			if (known && (klen || alen))
 				fail_note(s, addr, now);
 			http_error(&rs, 401, NULL, "%s", why);
 			goto out;
 		}
-		if (known && (klen || alen))
-			fail_clear(s, addr);
+
 		if (who.role < r->role) {
 			http_error(&rs, 403, NULL,
 				   "%s may not do this (role too low)",
