@@ -24,6 +24,7 @@ _Static_assert(sizeof(struct sentinel_FwEvent) == 64, "FwEvent layout");
 struct dp_events {
 	const struct fw_maps *m;
 	nng_socket sock;
+	const _Atomic unsigned int *hold;
 	struct ring_buffer *rb;
 	pthread_t thread;
 	atomic_bool stop;
@@ -73,6 +74,16 @@ static void flush(struct dp_events *ev)
 
 	if (!ev->n)
 		return;
+	if (ev->hold && atomic_load(ev->hold)) {
+		static int limit;
+
+		log_limited(
+			&limit, LOG_WARNING,
+			"events: a refused peer is connected to the events socket: batches dropped until it goes");
+		atomic_fetch_add(&ev->send_dropped, ev->n);
+		ev->n = 0;
+		return;
+	}
 	kstats_refresh(ev, false);
 	fb_builder_reset(&ev->b);
 	vec = fb_create_vector(&ev->b, ev->batch, ev->n, sizeof(ev->batch[0]),
@@ -177,7 +188,7 @@ static void *pump(void *arg)
 }
 
 int dp_events_start(const struct fw_maps *m, nng_socket sock,
-		    struct dp_events **ret)
+		    const _Atomic unsigned int *hold, struct dp_events **ret)
 {
 	struct dp_events *ev;
 	int err;
@@ -187,6 +198,7 @@ int dp_events_start(const struct fw_maps *m, nng_socket sock,
 		return -ENOMEM;
 	ev->m = m;
 	ev->sock = sock;
+	ev->hold = hold;
 	while (!ev->instance)
 		if (getrandom(&ev->instance, sizeof(ev->instance), 0) !=
 		    sizeof(ev->instance))

@@ -31,8 +31,10 @@ struct dp_ev_stats {
  * on sock (a push socket; a full channel drops and counts the batch, the
  * ring is never left to overflow).  m is borrowed and must outlive the pump.
  */
+/* While *hold (optional) is non-zero, batches are dropped (counted), not
+ * sent: a refused peer is connected to sock and push0 would feed it. */
 int dp_events_start(const struct fw_maps *m, nng_socket sock,
-		    struct dp_events **ret);
+		    const _Atomic unsigned int *hold, struct dp_events **ret);
 void dp_events_stats(struct dp_events *ev, struct dp_ev_stats *ret);
 /* Stop the thread, flush nothing more, free.  Accepts NULL. */
 void dp_events_stop(struct dp_events *ev);

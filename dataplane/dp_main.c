@@ -324,13 +324,16 @@ struct peer_set {
 	uint32_t ids[DP_MAX_PEERS];
 	size_t n;
 	int limit; /* log rate limit state, under lock */
+	/* refused connections still open (never closed from this side) */
+	_Atomic unsigned int refused_open;
 };
 
 static struct peer_set ctl_peers = {.what = "control",
 				    .max = DP_MAX_PEERS,
 				    .lock = PTHREAD_MUTEX_INITIALIZER};
-/* one subscriber: a second is refused and logged, but (never closed from
- * this side, see peer_event) takes its share of the batches until it goes */
+/* one subscriber: a second is refused and logged; while a refused
+ * connection is open (never closed from this side, see peer_event) the pump
+ * sends nothing, so push0 gives it no batch */
 static struct peer_set ev_peers = {
 	.what = "events", .max = 1, .lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -363,11 +366,15 @@ static void peer_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 
 	pthread_mutex_lock(&ps->lock);
 	if (ev == NNG_PIPE_EV_REM_POST) {
-		for (size_t i = 0; i < ps->n; i++)
+		bool accepted = false;
+
+		for (size_t i = 0; i < ps->n && !accepted; i++)
 			if (ps->ids[i] == id) {
 				ps->ids[i] = ps->ids[--ps->n];
-				break;
+				accepted = true;
 			}
+		if (!accepted && atomic_load(&ps->refused_open))
+			atomic_fetch_sub(&ps->refused_open, 1);
 		pthread_mutex_unlock(&ps->lock);
 		return;
 	}
@@ -380,6 +387,7 @@ static void peer_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 		ps->ids[ps->n++] = id;
 	if (why) {
 		atomic_fetch_add(&refused_peers, 1);
+		atomic_fetch_add(&ps->refused_open, 1);
 		log_limited(
 			&ps->limit, LOG_WARNING,
 			"refused a connection on the %s socket from uid %lld: %s",
@@ -808,7 +816,7 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 
-	rc = dp_events_start(&dp.maps, evs, &dp.ev);
+	rc = dp_events_start(&dp.maps, evs, &ev_peers.refused_open, &dp.ev);
 	if (rc) {
 		log_msg(LOG_ERR, "event pump: %s", strerror(-rc));
 		goto fail;

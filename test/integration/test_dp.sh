@@ -189,12 +189,23 @@ for i in $(seq 1 65); do many="$many 10.$i.0.0/16"; done
 out=$(dpctl mgmt $many)
 assert_eq "65 IPv4 anti-lockout prefixes (the trie holds 64): TooLarge" "TooLarge" "$(jget "$out" 'd["code"]')"
 assert_eq "and the list is unchanged" "0" "$(jget "$(dpctl status)" 'd["mgmt"]')"
-dpctl events -w 3 >"$WORK/sub1.out" 2>&1 &
+dpctl events -w 4 >"$WORK/sub1.out" 2>&1 &
 SUB1=$!
 sleep 0.5
-dpctl events -w 1 >/dev/null 2>&1
+dpctl events -w 2 >"$WORK/sub2.out" 2>&1 &
+SUB2=$!
+sleep 0.5
+for i in 1 2 3 4 5 6; do # denied: six batches of events, 0.15 s apart
+	in_a python3 "$PROBE" udpflood "$IP4B" 7000 7000 1 3 >/dev/null
+	sleep 0.15
+done
+wait "$SUB2"
 assert_match "a second event subscriber is refused" "refused a connection on the events socket.*too many" "$(cat "$DP_LOG")"
+assert_eq "the refused subscriber got no event (never closed, see dp_main.c)" "0" "$(jcount "$WORK/sub2.out" '"rule_id" in e')"
+assert_match "while it was connected the batches were dropped" "refused peer is connected to the events socket" "$(cat "$DP_LOG")"
+udp_probe "$IP4B" 7000 1 >/dev/null
 wait "$SUB1"
+assert_ge "once it left, the subscriber got events again" 1 "$(jcount "$WORK/sub1.out" 'e.get("rule_id")==10')"
 kill -HUP "$DP_PID"
 sleep 0.5
 assert_eq "SIGHUP does not stop sentinel-dp" "alive" "$(kill -0 "$DP_PID" 2>/dev/null && echo alive)"
