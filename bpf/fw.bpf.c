@@ -1165,8 +1165,8 @@ __noinline int full_path(struct xdp_md *ctx)
 		return verdict(ifindex, pol, p.len);
 	/* a generation rewritten while the frame read it (two switches
 	 * during one classification) is read again from the new one; three
-	 * in a row cannot happen at the loader's pace, and would be judged
-	 * by the default policy rather than by a half-written set */
+	 * in a row cannot happen at the loader's pace, and would drop the
+	 * frame (fail closed) rather than judge it by a half-written set */
 	for (int try = 0;; try++) {
 		a1 = *(volatile __u32 *)active;
 		gen = a1 & 1;
@@ -1187,7 +1187,7 @@ __noinline int full_path(struct xdp_md *ctx)
 		if (gen_stable(active, a1))
 			break;
 		if (try == 2)
-			return judge_default(ifindex, pol, dry, p.len);
+			return verdict(ifindex, FW_POLICY_DROP, p.len);
 	}
 	if (c.best_rank == NO_MATCH)
 		return judge_default(ifindex, pol, dry, p.len);

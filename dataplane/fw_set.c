@@ -1443,11 +1443,13 @@ static int counters_add(const struct fw_maps *m, const struct fw_set *s,
 	return err;
 }
 
-/* Remove the counters of ids not in s (have: the ids that had counters). */
-static void counters_prune(const struct fw_maps *m, const struct fw_set *s,
+/* Remove the counters of ids not in s (have: the ids that had counters);
+ * false if some could not be (the ids with counters are then unknown). */
+static bool counters_prune(const struct fw_maps *m, const struct fw_set *s,
 			   const __u32 *have, size_t nhave)
 {
 	__u32 keys[CNT_BATCH], n = 0;
+	bool ok = true;
 
 	for (size_t i = 0; i <= nhave; i++) {
 		if (i < nhave && !bsearch(&have[i], s->ids, s->nrules,
@@ -1456,10 +1458,11 @@ static void counters_prune(const struct fw_maps *m, const struct fw_set *s,
 		if (n == CNT_BATCH || (i == nhave && n)) {
 			__u32 cnt = n;
 
-			bpf_map_delete_batch(m->rcnt, keys, &cnt, NULL);
+			ok &= !bpf_map_delete_batch(m->rcnt, keys, &cnt, NULL);
 			n = 0;
 		}
 	}
+	return ok;
 }
 
 /* Inner maps are created with room to grow (a rule added through the API
@@ -1743,8 +1746,7 @@ int fw_set_apply(struct fw_maps *m, const struct fw_set *s, char *err,
 		     strerror(-rc));
 		goto out;
 	}
-	counters_prune(m, s, have, nhave);
-	counters_remember(m, s, true);
+	counters_remember(m, s, counters_prune(m, s, have, nhave));
 	if (prime)
 		inner_prime(m, !next, need);
 out:
