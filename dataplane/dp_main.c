@@ -331,11 +331,14 @@ struct peer_set {
 static struct peer_set ctl_peers = {.what = "control",
 				    .max = DP_MAX_PEERS,
 				    .lock = PTHREAD_MUTEX_INITIALIZER};
-/* one subscriber: a second is refused and logged; while a refused
- * connection is open (never closed from this side, see peer_event) the pump
- * sends nothing, so push0 gives it no batch */
-static struct peer_set ev_peers = {
-	.what = "events", .max = 1, .lock = PTHREAD_MUTEX_INITIALIZER};
+/* Subscribers of the allowed uids: normally one, sentinel-cp; more share the
+ * batches (logged).  A subscriber refused (another uid) is never closed from
+ * this side (see peer_event): while one is open the pump sends nothing, so
+ * push0 gives it no batch.  Refusing a second allowed subscriber would
+ * strand sentinel-cp when it reconnects before its old connection is gone. */
+static struct peer_set ev_peers = {.what = "events",
+				   .max = DP_MAX_PEERS,
+				   .lock = PTHREAD_MUTEX_INITIALIZER};
 
 static bool peer_known(struct peer_set *ps, uint32_t id)
 {
@@ -385,6 +388,11 @@ static void peer_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 		why = "too many connections";
 	else
 		ps->ids[ps->n++] = id;
+	if (!why && ps == &ev_peers && ps->n > 1)
+		log_limited(
+			&ps->limit, LOG_WARNING,
+			"%zu event subscribers: each gets only a share of the batches",
+			ps->n);
 	if (why) {
 		atomic_fetch_add(&refused_peers, 1);
 		atomic_fetch_add(&ps->refused_open, 1);
