@@ -114,6 +114,8 @@ int cp_log_level(enum config_log_level l);
 /* The API keys and JWT settings of c (auth disabled: an empty set). */
 int cp_build_auth(const struct config *c, struct auth **ret, char *why,
 		  size_t whylen);
+/* Close the store and free what cp owns (the configuration included). */
+void cp_state_free(struct cp *cp);
 /* The HTTP server's authentication callback; ctx is the struct cp. */
 int cp_authenticate(void *ctx, const char *key, size_t klen, const char *authz,
 		    size_t alen, struct http_identity *ret, char *why,

@@ -416,13 +416,6 @@ int main(int argc, char **argv)
 		uv_run(cp.loop, UV_RUN_NOWAIT);
 	dpc_sub_close(cp.sub);
 	dpc_close(cp.dpc);
-	store_close(cp.store);
-	auth_free(cp.auth);
-	json_decref(cp.dp.status);
-	json_decref(cp.counters);
-	cp_list_cache_free(&cp.rules_list);
-	free(cp.rules);
-	free(cp.kmap);
-	config_free(cp.cfg);
+	cp_state_free(&cp);
 	return 0;
 }

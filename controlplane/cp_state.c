@@ -430,6 +430,24 @@ fail:
 	return rc;
 }
 
+void cp_state_free(struct cp *cp)
+{
+	store_close(cp->store);
+	auth_free(cp->auth);
+	json_decref(cp->dp.status);
+	json_decref(cp->counters);
+	cp_list_cache_free(&cp->rules_list);
+	free(cp->rules);
+	free(cp->kmap);
+	config_free(cp->cfg);
+	cp->store = NULL;
+	cp->auth = NULL;
+	cp->dp.status = cp->counters = NULL;
+	cp->rules = NULL;
+	cp->kmap = NULL;
+	cp->cfg = NULL;
+}
+
 json_t *cp_config_json(struct cp *cp)
 {
 	return config_to_json(cp->cfg, true);

@@ -51,6 +51,8 @@ struct http_server {
 	h2o_context_t ctx;
 	h2o_accept_ctx_t accept_ctx;
 	SSL_CTX *ssl;
+	SSL_CTX *retired[4]; /* replaced by reloads, freed 4 reloads later */
+	unsigned int nretired;
 	struct http_opts o;
 	int port;
 	struct http_route_stats *stats; /* nroutes + 1 */
@@ -624,9 +626,13 @@ bool http_server_is_tls(const struct http_server *s)
 
 void http_server_set_tls(struct http_server *s, struct http_tls *t)
 {
+	SSL_CTX **slot = &s->retired[s->nretired++ % 4];
+
 	/* a connection holds a reference on the context it was accepted
-	 * with (SSL_new): the old one goes with its last connection */
-	SSL_CTX_free(s->ssl);
+	 * with (SSL_new); the server keeps its own for four more reloads
+	 * too, so nothing h2o holds on to outlives it */
+	SSL_CTX_free(*slot);
+	*slot = s->ssl;
 	s->ssl = (SSL_CTX *)t;
 	s->accept_ctx.ssl_ctx = s->ssl;
 	s->o.cert_file = s->o.key_file = NULL; /* borrowed; gone with it */
@@ -722,6 +728,8 @@ static void on_last_closed(uv_handle_t *h)
 	h2o_config_dispose(&s->config);
 	if (s->ssl)
 		SSL_CTX_free(s->ssl);
+	for (int i = 0; i < 4; i++)
+		SSL_CTX_free(s->retired[i]);
 	free(s->stats);
 	free(s->fails);
 	free(s);

@@ -575,14 +575,7 @@ static void cp_teardown(void)
 {
 	dpc_close(dpc_long);
 	dpc_close(dpc_short);
-	store_close(cp.store);
-	auth_free(cp.auth);
-	json_decref(cp.dp.status);
-	json_decref(cp.counters);
-	cp_list_cache_free(&cp.rules_list);
-	free(cp.rules);
-	free(cp.kmap);
-	config_free(cp.cfg);
+	cp_state_free(&cp);
 }
 
 /* One turn of cp_main.c's 1 s tick: status, and the whole state pushed
