@@ -100,10 +100,7 @@ STATE=$WORK/state
 CFG=$WORK/sentinel.yaml
 mkdir -p "$STATE"
 chown "$CP_UID:$CP_GID" "$STATE"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-keyout "$WORK/key.pem" -out "$WORK/cert.pem" -days 2 -subj /CN=localhost \
-	-addext subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1 || die "certificate"
-chmod 644 "$WORK/key.pem"
+make_cert "$WORK/key.pem" "$WORK/cert.pem"
 KEY_VIEWER=viewer-key-0123456789abcdef0123456789
 KEY_OPERATOR=operator-key-0123456789abcdef01234567
 KEY_ADMIN=admin-key-0123456789abcdef0123456789ab
@@ -138,20 +135,9 @@ for i in range(n):
         print(f"    - {{id: base-{i}, priority: {1000 + i}, action: deny, protocol: udp, "
               f"src_ip: 10.{90 + (k >> 8)}.{k & 255}.0/24}}")
 PY
-		cat <<YAML
-api:
-  bind_address: 127.0.0.1
-  port: $PORT
-tls:
-  cert_path: $WORK/cert.pem
-  key_path: $WORK/key.pem
-auth:
-  enabled: true
-  api_keys:
-    - {name: bench-viewer, key: $KEY_VIEWER, role: viewer}
-    - {name: bench-operator, key: $KEY_OPERATOR, role: operator}
-    - {name: bench-admin, key: $KEY_ADMIN, role: admin}
-YAML
+		yaml_api_auth "bench-viewer:viewer:$KEY_VIEWER" \
+			"bench-operator:operator:$KEY_OPERATOR" \
+			"bench-admin:admin:$KEY_ADMIN"
 	} >"$CFG"
 	chmod 644 "$CFG"
 }

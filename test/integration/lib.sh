@@ -368,6 +368,33 @@ events_drain() { fw events -t 0.3 --json >/dev/null 2>&1; }
 events_get() { fw events -n "$2" -t "${3:-2}" --json >"$1" 2>"$1.err"; }
 
 # jcount FILE PYEXPR: JSON lines of FILE for which PYEXPR (over e) is true.
+# make_cert KEY CERT: a self-signed P-256 certificate for localhost and
+# 127.0.0.1; the key readable by sentinel-cp's unprivileged user.
+make_cert()
+{
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$1" -out "$2" -days 2 -subj /CN=localhost \
+		-addext subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1 ||
+		die "certificate"
+	chmod 644 "$1"
+}
+
+# yaml_api_auth NAME:ROLE:KEY...: the api, tls and auth sections of a
+# sentinel-cp configuration (127.0.0.1:$PORT, $WORK/cert.pem and key.pem),
+# one API key per argument.
+yaml_api_auth()
+{
+	local k n r v
+
+	printf 'api:\n  bind_address: 127.0.0.1\n  port: %s\n' "$PORT"
+	printf 'tls:\n  cert_path: %s/cert.pem\n  key_path: %s/key.pem\n' "$WORK" "$WORK"
+	printf 'auth:\n  enabled: true\n  api_keys:\n'
+	for k in "$@"; do
+		IFS=: read -r n r v <<<"$k"
+		printf '    - {name: %s, key: %s, role: %s}\n' "$n" "$v" "$r"
+	done
+}
+
 jcount()
 {
 	python3 -c '

@@ -23,10 +23,7 @@ STATE=$WORK/state
 CFG=$WORK/sentinel.yaml
 mkdir -p "$STATE"
 chown "$CP_UID:$CP_GID" "$STATE"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-keyout "$WORK/key.pem" -out "$WORK/cert.pem" -days 2 -subj /CN=localhost \
-	-addext subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1 || die "certificate"
-chmod 644 "$WORK/key.pem"
+make_cert "$WORK/key.pem" "$WORK/cert.pem"
 KEY_VIEWER=viewer-key-0123456789abcdef0123456789
 KEY_OPERATOR=operator-key-0123456789abcdef01234567
 KEY_ADMIN=admin-key-0123456789abcdef0123456789ab
@@ -51,18 +48,8 @@ ${2:-}
 $1
 alerting:
   dedup_window_secs: 60
-api:
-  bind_address: 127.0.0.1
-  port: $PORT
-tls:
-  cert_path: $WORK/cert.pem
-  key_path: $WORK/key.pem
-auth:
-  enabled: true
-  api_keys:
-    - {name: ops-viewer, key: $KEY_VIEWER, role: viewer}
-    - {name: ops-operator, key: $KEY_OPERATOR, role: operator}
-    - {name: ops-admin, key: $KEY_ADMIN, role: admin}
+$(yaml_api_auth "ops-viewer:viewer:$KEY_VIEWER" \
+		"ops-operator:operator:$KEY_OPERATOR" "ops-admin:admin:$KEY_ADMIN")
 YAML
 	chmod 644 "$CFG"
 }
@@ -260,10 +247,7 @@ served_fp()
 fp_old=$(fp_of <"$WORK/cert.pem")
 assert_eq "sentinel-cp serves cert.pem" "$fp_old" "$(served_fp)"
 cp "$WORK/cert.pem" "$WORK/cert-old.pem"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-keyout "$WORK/key-new.pem" -out "$WORK/cert-new.pem" -days 2 -subj /CN=localhost \
-	-addext subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1 || die "certificate"
-chmod 644 "$WORK/key-new.pem"
+make_cert "$WORK/key-new.pem" "$WORK/cert-new.pem"
 mv "$WORK/key-new.pem" "$WORK/key.pem"
 mv "$WORK/cert-new.pem" "$WORK/cert.pem"
 fp_new=$(fp_of <"$WORK/cert.pem")

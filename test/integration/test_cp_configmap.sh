@@ -52,10 +52,7 @@ STATE=$WORK/state
 CM=$WORK/configmap
 mkdir -p "$STATE" "$CM"
 chown "$CP_UID:$CP_GID" "$STATE"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-keyout "$WORK/key.pem" -out "$WORK/cert.pem" -days 2 -subj /CN=localhost \
-	-addext subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1 || die "certificate"
-chmod 644 "$WORK/key.pem"
+make_cert "$WORK/key.pem" "$WORK/cert.pem"
 KEY_ADMIN=admin-key-0123456789abcdef0123456789ab
 
 # config_yaml RULES...: the configuration with one deny rule per UDP port
@@ -81,18 +78,7 @@ YAML
 			printf '    - {id: cm-deny-%s, action: deny, protocol: udp, dst_port: %s}\n' "$p" "$p"
 		fi
 	done
-	cat <<YAML
-api:
-  bind_address: 127.0.0.1
-  port: $PORT
-tls:
-  cert_path: $WORK/cert.pem
-  key_path: $WORK/key.pem
-auth:
-  enabled: true
-  api_keys:
-    - {name: ops-admin, key: $KEY_ADMIN, role: admin}
-YAML
+	yaml_api_auth "ops-admin:admin:$KEY_ADMIN"
 }
 
 # cm_publish RULES...: what kubelet does when the ConfigMap changes
